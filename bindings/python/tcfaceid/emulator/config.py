@@ -1,0 +1,139 @@
+"""Emulator configuration: credentials, RuleIds, E-ID merchants, the identity
+library, rate limits. Every option has a default, so ``Config()`` runs as is."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+from .auth import Credential
+from .identity import DEFAULT_PEOPLE
+
+# The documentation's example key pair (also used by the signing test vectors).
+DEFAULT_SECRET_ID = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE"
+DEFAULT_SECRET_KEY = "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"
+DEFAULT_RULE_IDS = ("1",)
+DEFAULT_MERCHANT_ID = "0NSJ2106071234567890"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8455
+
+# A throwaway SM2 key pair for the default merchant, so that EidInfo can be
+# decrypted out of the box. Test use only: it is public.
+DEFAULT_MERCHANT_SM2_PRIVATE_KEY_PEM = """-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqBHM9VAYItBG0wawIBAQQgDX+uMLTAuJx6t9yx
+2Wfh1JaqbCqmoyIzLAumElrD5JehRANCAATbkEJAX8hMN/eh7SjZ9CPtNvgjFaaG
+AbcBdSG0q0zfEgUT2pOkHqgqrFI4fmLMl0uQbeBOX83jTlGHVk8ATZ2a
+-----END PRIVATE KEY-----
+"""
+
+# Per-identity limits (faq-facts.md "Rate limits"; faceid-api.md §5), per account.
+DEFAULT_LIMITS: dict[str, int] = {
+    "saas_id_per_minute": 15,  # SaaS / E-ID: same ID number -> ErrCode 2018
+    "saas_id_per_day": 30,
+    "idcard_name_per_day": 500,  # IdCardVerification: same name -> -7
+    "idcard_id_per_day": 1000,  # IdCardVerification: same ID number -> -7
+    "paas_id_per_minute": 15,  # ImageRecognitionV2 / LivenessRecognition -> IdentityAuthLimitExceeded
+    "paas_id_per_day": 30,
+    "paas_name_per_day": 500,
+    "element_per_day": 500,  # other element checks, per identical value -> their daily-limit Result
+}
+
+
+@dataclass
+class Rule:
+    """A business flow created in the console (RuleId)."""
+
+    rule_id: str
+    account: str = "default"
+    disabled: bool = False
+    ocr: bool = False  # True: the user's ID card is read on the page; IdCard/Name optional
+    compare_lib: str = "authoritative"  # or "upload": compare with DetectAuth.ImageBase64 (required)
+    max_retries: int = 99  # WeChat H5 default
+
+    @classmethod
+    def from_any(cls, value: Any) -> "Rule":
+        if isinstance(value, (str, int)):
+            return cls(rule_id=str(value))
+        return cls(**_checked(cls, value, "rule"))
+
+
+@dataclass
+class Merchant:
+    """An E-ID MerchantId, bound to one account. ``sm2_public_key_pem`` None means
+    the merchant has not applied for identity return: DesKey and UserInfo are empty."""
+
+    merchant_id: str
+    account: str = "default"
+    sm2_public_key_pem: Optional[str] = None
+    sm2_private_key_pem: Optional[str] = None  # accepted for convenience; the public key is derived
+
+    @classmethod
+    def from_any(cls, value: Any) -> "Merchant":
+        if isinstance(value, str):
+            return cls(merchant_id=value, sm2_private_key_pem=DEFAULT_MERCHANT_SM2_PRIVATE_KEY_PEM)
+        return cls(**_checked(cls, value, "merchant"))
+
+
+def _checked(cls: type, value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"a {what} must be an object")
+    unknown = sorted(set(value) - set(cls.__dataclass_fields__))  # type: ignore[attr-defined]
+    if unknown:
+        raise ValueError(f"unknown {what} fields: {', '.join(unknown)}")
+    return dict(value)
+
+
+@dataclass
+class Config:
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    credentials: list[Credential] = field(
+        default_factory=lambda: [Credential(DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY)]
+    )
+    rules: list[Rule] = field(default_factory=lambda: [Rule(r) for r in DEFAULT_RULE_IDS])
+    merchants: list[Merchant] = field(default_factory=lambda: [Merchant.from_any(DEFAULT_MERCHANT_ID)])
+    identities: list[dict[str, Any]] = field(default_factory=lambda: [dict(p) for p in DEFAULT_PEOPLE])
+    qps_enabled: bool = True
+    qps: dict[str, int] = field(default_factory=dict)  # per-action overrides of the documented QPS
+    limits: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
+    public_url: Optional[str] = None  # base URL for the verification pages (default: the served URL)
+    tls_cert: Optional[str] = None
+    tls_key: Optional[str] = None
+    video_bytes: int = 64 * 1024  # size of the liveness video returned by GetDetectInfoEnhanced
+    eid_padding: str = "zero"  # how UserInfo is padded to 16 bytes before SM4-ECB: zero | pkcs7 | space
+    quiet: bool = True  # no per-request access log
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.limits) - set(DEFAULT_LIMITS))
+        if unknown:
+            raise ValueError(f"unknown limits: {', '.join(unknown)}")
+        self.limits = {**DEFAULT_LIMITS, **{k: int(v) for k, v in self.limits.items()}}
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> "Config":
+        data = dict(data)
+        cfg = cls()
+        if "credentials" in data:
+            cfg.credentials = [Credential(**_checked(Credential, c, "credential")) for c in data.pop("credentials")]
+        if "rules" in data:
+            cfg.rules = [Rule.from_any(r) for r in data.pop("rules")]
+        if "merchants" in data:
+            cfg.merchants = [Merchant.from_any(m) for m in data.pop("merchants")]
+        if "limits" in data:
+            cfg.limits = Config(limits=data.pop("limits")).limits
+        for key, value in data.items():
+            if key not in cls.__dataclass_fields__:  # type: ignore[attr-defined]
+                raise ValueError(f"unknown configuration key: {key}")
+            setattr(cfg, key, value)
+        if cfg.eid_padding not in ("zero", "pkcs7", "space"):
+            raise ValueError("eid_padding must be zero, pkcs7 or space")
+        if not cfg.credentials:
+            raise ValueError("at least one credential is needed")
+        return cfg
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> "Config":
+        with open(path, encoding="utf-8") as f:
+            return cls.from_mapping(json.load(f))
