@@ -89,10 +89,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         return make_cert(args.make_cert, args.host or DEFAULT_HOST)
     try:
         cfg = build_config(args)
-    except (OSError, ValueError) as e:
+        emu = Emulator(cfg)
+    except (OSError, ValueError, TypeError, KeyError) as e:
         print(f"configuration error: {e}", file=sys.stderr)
         return 2
-    emu = Emulator(cfg)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         emu.start()

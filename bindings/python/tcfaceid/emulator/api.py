@@ -39,8 +39,8 @@ def _coerce(value: Any, ftype: str) -> Any:
         return value
     if ftype in ("int64", "uint64") and value.lstrip("-").isdigit():
         return int(value)
-    if ftype == "bool" and value in ("true", "false"):
-        return value == "true"
+    if ftype == "bool" and value.lower() in ("true", "false"):  # the Python SDK sends True / False
+        return value.lower() == "true"
     if ftype == "float":
         try:
             return float(value)
@@ -97,8 +97,8 @@ def _check_nested(value: Any, ftype: str, path: str, from_strings: bool) -> Any:
         for i, item in enumerate(value):
             if from_strings:
                 item = _coerce(item, inner)
-            if inner in _TYPE_NAMES and not _type_ok(item, inner):
-                raise ApiError("InvalidParameter", f"The type of parameter `{path}.{i}` should be {_TYPE_NAMES[inner]}.")
+            if item is None or (inner in _TYPE_NAMES and not _type_ok(item, inner)):
+                raise ApiError("InvalidParameter", f"The type of parameter `{path}.{i}` should be {_TYPE_NAMES.get(inner, inner)}.")
             if inner in SCHEMAS:
                 if not isinstance(item, dict):
                     raise ApiError("InvalidParameter", f"The type of parameter `{path}.{i}` should be {inner}.")

@@ -119,7 +119,7 @@ def verify_tc3(
     if cred is None:
         raise ApiError("AuthFailure.SecretIdNotFound", "The SecretId is not found, please ensure that your SecretId is correct.")
     ts_text = headers.get("x-tc-timestamp", "").strip()
-    if not ts_text.isdigit() or len(ts_text) > 12:
+    if not (ts_text.isascii() and ts_text.isdigit()) or len(ts_text) > 12:
         raise ApiError("MissingParameter" if not ts_text else "InvalidParameter", "The request must carry a valid X-TC-Timestamp header.")
     timestamp = int(ts_text)
     if abs(now - timestamp) > MAX_SKEW:
@@ -141,13 +141,18 @@ def verify_tc3(
     )
     string_to_sign = "\n".join([TC3, ts_text, f"{date}/{scope_service}/tc3_request", sha256_hex(canonical.encode("utf-8"))])
     expected = tc3_signature(cred.secret_key, date, scope_service, string_to_sign)
-    if date != utc_date(timestamp) or scope_service != service or not hmac.compare_digest(expected, signature):
+    if date != utc_date(timestamp) or scope_service != service or not _same(expected, signature):
         raise ApiError(
             "AuthFailure.SignatureFailure",
             "The provided credentials could not be validated. Please check your signature is correct.",
         )
     _check_token(cred, headers.get("x-tc-token"))
     return cred
+
+
+def _same(expected: str, given: str) -> bool:
+    """Constant-time comparison that also copes with non-ASCII input."""
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "surrogatepass"))
 
 
 def _check_token(cred: Credential, token: Optional[str]) -> None:
@@ -177,7 +182,7 @@ def verify_v1(
     if cred is None:
         raise ApiError("AuthFailure.SecretIdNotFound", "The SecretId is not found, please ensure that your SecretId is correct.")
     ts = params["Timestamp"]
-    if not ts.isdigit() or len(ts) > 12:
+    if not (ts.isascii() and ts.isdigit()) or len(ts) > 12:
         raise ApiError("InvalidParameter", "Timestamp must be an integer.")
     if abs(now - int(ts)) > MAX_SKEW:
         raise ApiError(
@@ -187,7 +192,7 @@ def verify_v1(
     digest = hashlib.sha256 if params.get("SignatureMethod") == "HmacSHA256" else hashlib.sha1
     string_to_sign = v1_string_to_sign(method, host, path, params)
     expected = base64.b64encode(hmac.new(cred.secret_key.encode(), string_to_sign.encode(), digest).digest()).decode()
-    if not hmac.compare_digest(expected, params["Signature"]):
+    if not _same(expected, params["Signature"]):
         raise ApiError(
             "AuthFailure.SignatureFailure",
             "The provided credentials could not be validated. Please check your signature is correct.",

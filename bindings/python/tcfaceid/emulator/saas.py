@@ -78,7 +78,11 @@ def check_redirect_url(value: Optional[str]) -> None:
         return
     if len(value) > 1024:
         raise invalid("RedirectUrl", "longer than 1024 characters")
-    parsed = urllib.parse.urlsplit(value)
+    try:
+        parsed = urllib.parse.urlsplit(value)
+        parsed.port  # noqa: B018 (validates the port)
+    except ValueError:
+        raise invalid("RedirectUrl", "not a valid URL") from None
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise invalid("RedirectUrl", "must begin with http:// or https://")
 
@@ -204,21 +208,29 @@ def make_attempt(session: Any, when: int, live: int, compare: Optional[int], cha
     }
 
 
+def _code(value: Any, name: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not -100000 <= value <= 100000:
+        raise ValueError(f"{name} must be an integer result code")
+    return value
+
+
 def plan_attempts(scenario: str, options: dict[str, Any]) -> list[tuple[int, Optional[int]]]:
     """(Livestatus, Comparestatus) per attempt for a scenario; ``options["attempts"]`` overrides."""
     if options.get("attempts") is not None:
+        attempts = options["attempts"]
+        if not isinstance(attempts, list) or not 1 <= len(attempts) <= 100:
+            raise ValueError("attempts is a list of 1 to 100 objects {liveness, compare}")
         plan = []
-        for a in options["attempts"]:
-            if not isinstance(a, dict):
+        for a in attempts:
+            if not isinstance(a, dict) or set(a) - {"liveness", "compare"}:
                 raise ValueError("each attempt is an object {liveness, compare}")
-            live = int(a.get("liveness", 0))
+            live = _code(a.get("liveness", 0), "liveness")
             compare = a.get("compare", 0 if live == 0 else None)
-            plan.append((live, None if compare is None else int(compare)))
-        if not plan:
-            raise ValueError("attempts must not be empty")
+            plan.append((live, None if compare is None else _code(compare, "compare")))
         return plan
-    live_fail = int(options.get("code", DEFAULT_LIVENESS_FAIL)) if scenario == "fail_liveness" else DEFAULT_LIVENESS_FAIL
-    compare_fail = int(options.get("code", DEFAULT_COMPARE_FAIL)) if scenario == "fail_compare" else DEFAULT_COMPARE_FAIL
+    code = _code(options["code"], "code") if "code" in options else None
+    live_fail = code if scenario == "fail_liveness" and code is not None else DEFAULT_LIVENESS_FAIL
+    compare_fail = code if scenario == "fail_compare" and code is not None else DEFAULT_COMPARE_FAIL
     return {
         "pass": [(0, 0)],
         "fail_intention": [(0, 0)],

@@ -27,6 +27,7 @@ MAX_API_BODY = 10 * 1024 * 1024  # RequestSizeLimitExceeded above this
 MAX_DRAIN = 32 * 1024 * 1024  # larger bodies are not read at all: the connection is closed
 MAX_CONTROL_BODY = 1024 * 1024
 API_PATH = "/"
+MAX_DEPTH = 32  # dotted parameter names (GET, v1)
 
 
 class _Reject(Exception):
@@ -40,31 +41,36 @@ class _Reject(Exception):
 
 
 def _flatten_params(pairs: list[tuple[str, str]]) -> dict[str, Any]:
-    """``Filters.0.Name=x`` style parameters (GET and v1) into nested objects and lists."""
+    """``Filters.0.Name=x`` style parameters (GET and v1) into nested objects and lists.
+
+    Keys may come in any order (the Go SDK sorts them: ``a.10`` before ``a.2``); a node
+    whose keys are all indexes becomes a list, which must have no gaps."""
     root: dict[str, Any] = {}
     for key, value in pairs:
         parts = key.split(".")
-        node: Any = root
-        for i, part in enumerate(parts):
-            last = i == len(parts) - 1
-            nxt_is_index = not last and parts[i + 1].isdigit()
-            if isinstance(node, list):
-                idx = int(part) if part.isdigit() else -1
-                if idx < 0 or idx > len(node) or idx > 1000:
-                    raise ApiError("InvalidParameter", f"The parameter `{key}` has a bad list index.")
-                if idx == len(node):
-                    node.append(value if last else ([] if nxt_is_index else {}))
-                elif last:
-                    node[idx] = value
-                node = node[idx]
-            elif isinstance(node, dict):
-                if last:
-                    node[part] = value
-                else:
-                    node = node.setdefault(part, [] if nxt_is_index else {})
-            else:
+        if len(parts) > MAX_DEPTH:
+            raise ApiError("InvalidParameter", f"The parameter name `{key[:64]}…` is nested too deeply.")
+        node = root
+        for part in parts[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
                 raise ApiError("InvalidParameter", f"The parameter `{key}` conflicts with another parameter.")
-    return root
+            node = child
+        if isinstance(node.get(parts[-1]), dict):
+            raise ApiError("InvalidParameter", f"The parameter `{key}` conflicts with another parameter.")
+        node[parts[-1]] = value
+    return _listify(root, "")
+
+
+def _listify(node: Any, path: str) -> Any:
+    if not isinstance(node, dict):
+        return node
+    if node and all(k.isdigit() and k.isascii() for k in node):
+        indexes = sorted(int(k) for k in node)
+        if indexes != list(range(len(indexes))) or len(indexes) > 1000:
+            raise ApiError("InvalidParameter", f"The list parameter `{path.rstrip('.')}` has missing or bad indexes.")
+        return [_listify(node[str(i)], f"{path}{i}.") for i in indexes]
+    return {k: _listify(v, f"{path}{k}.") for k, v in node.items()}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -86,6 +92,10 @@ class Handler(BaseHTTPRequestHandler):
         if not self.server.config.quiet:
             super().log_message(format, *args)
 
+    def date_time_string(self, timestamp: Optional[float] = None) -> str:
+        """The ``Date`` header, from the emulator clock (clients learn their clock skew from it)."""
+        return email.utils.formatdate(self.server.service.now() if timestamp is None else timestamp, usegmt=True)
+
     def _lower_headers(self) -> dict[str, str]:
         out: dict[str, str] = {}
         for k, v in self.headers.items():
@@ -95,7 +105,10 @@ class Handler(BaseHTTPRequestHandler):
     def _read_body(self, limit: int) -> bytes:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
             return self._read_chunked(limit)
-        length_text = self.headers.get("Content-Length")
+        lengths = self.headers.get_all("Content-Length") or []
+        if len(set(lengths)) > 1:
+            raise _Reject(400, "conflicting Content-Length headers", close=True)
+        length_text = lengths[0] if lengths else None
         if length_text is None:
             return b""
         try:
@@ -126,10 +139,10 @@ class Handler(BaseHTTPRequestHandler):
         out = bytearray()
         while True:
             line = self.rfile.readline(1024)
-            try:
-                size = int(line.split(b";")[0].strip(), 16)
-            except ValueError:
-                raise _Reject(400, "bad chunk", close=True) from None
+            size_text = line.split(b";")[0].strip()
+            if not size_text or len(size_text) > 16 or any(c not in b"0123456789abcdefABCDEF" for c in size_text):
+                raise _Reject(400, "bad chunk", close=True)
+            size = int(size_text, 16)
             if size == 0:
                 while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
                     pass
@@ -144,7 +157,6 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Date", email.utils.formatdate(self.server.service.now(), usegmt=True))
         for k, v in (extra or {}).items():
             self.send_header(k, v)
         if self.close_connection:
@@ -207,8 +219,8 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 raise _Reject(404, "not found")
         except _Reject as r:
-            if r.close:
-                self.close_connection = True
+            # The request's body may be unread: never reuse the connection after a rejection.
+            self.close_connection = True
             self._send_json(r.status, {"error": r.text})
         except (ConnectionError, socket.timeout):
             self.close_connection = True
@@ -367,8 +379,14 @@ class Handler(BaseHTTPRequestHandler):
                 if self.command == "POST":
                     advance, set_to = body.get("advance"), body.get("set")
                     for v in (advance, set_to):
-                        if v is not None and (not isinstance(v, (int, float)) or isinstance(v, bool)):
-                            raise ValueError("advance and set are numbers of seconds")
+                        if v is not None and (not isinstance(v, (int, float)) or isinstance(v, bool)
+                                              or not -1e10 <= v <= 1e10):
+                            raise ValueError("advance and set are numbers of seconds (at most 1e10 in size)")
+                    if set_to is not None and not 0 <= set_to <= 253402300799:
+                        raise ValueError("set is a Unix time between 1970 and 9999")
+                    now_after = service.now() + (advance or 0) if set_to is None else set_to + (advance or 0)
+                    if not 0 <= now_after <= 253402300799:
+                        raise ValueError("the clock would leave the years 1970 to 9999")
                     if advance is None and set_to is None:
                         raise ValueError("give advance or set")
                     service.set_clock(advance=advance, set_to=set_to)
@@ -402,7 +420,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send_json(404, {"error": str(e)})
         except PermissionError as e:
             self._send_json(409, {"error": str(e)})
-        except (ValueError, TypeError) as e:
+        except (ValueError, TypeError, ArithmeticError) as e:
             self._send_json(400, {"error": str(e)})
 
     def _read_control_body(self) -> dict[str, Any]:
@@ -413,7 +431,7 @@ class Handler(BaseHTTPRequestHandler):
         if not raw.strip():
             return {}
         try:
-            obj = json.loads(raw)
+            obj = json.loads(raw, parse_constant=_reject_constant)
         except (ValueError, RecursionError):
             raise _Reject(400, "the body is not JSON") from None
         if not isinstance(obj, dict):
@@ -495,11 +513,37 @@ def _parse_json(body: bytes) -> Any:
     except UnicodeDecodeError:
         raise ApiError("InvalidParameter", "The request body is not valid UTF-8.") from None
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(text, parse_constant=_reject_constant)
     except RecursionError:
         raise ApiError("InvalidParameter", "The request body is nested too deeply.") from None
     except ValueError as e:
         raise ApiError("InvalidParameter", f"The request body is not valid JSON: {e}.") from None
+    if not _valid_unicode(value):
+        raise ApiError("InvalidParameter", "The request body has a \\u escape that is not a Unicode character (a lone surrogate).")
+    return value
+
+
+def _valid_unicode(value: Any) -> bool:
+    """No lone surrogates (``"\\ud800"`` is valid JSON but not text) in any string or key."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            items: Any = (item,)
+        elif isinstance(item, dict):
+            items = item.keys()
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+            continue
+        else:
+            continue
+        for text in items:
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+    return True
 
 
 class EmulatorHTTPServer(ThreadingHTTPServer):
