@@ -261,6 +261,24 @@ def test_cli_config_type_errors_exit_2_with_a_message(tmp_path: Path, content: A
     assert r.returncode == 2 and "configuration error" in r.stderr and "Traceback" not in r.stderr, (r.returncode, r.stderr)
 
 
+# Were accepted, or a traceback at bind() with exit code 1: value types are checked too.
+@pytest.mark.parametrize("content,port", [
+    ([], True), ({"qps": 5}, True), ({"qps_enabled": "no"}, True), ({"rules": "12"}, True),
+    ({"port": "abc"}, False), ({"host": 5}, True),
+])
+def test_cli_config_value_types_are_checked(cli, tmp_path: Path, content: Any, port: bool) -> None:
+    path = tmp_path / "emulator.json"
+    path.write_text(json.dumps(content), encoding="utf-8")
+    proc = cli(*(["--port", "0"] if port else []), "--config", str(path))
+    try:
+        first = proc.line()
+    except AssertionError:  # exited without a line on stdout: what we want
+        first = ""
+    assert "serving" not in first, f"accepted {content!r}"
+    code = proc.proc.wait(timeout=10)
+    assert code == 2 and "configuration error" in proc.stderr() and "Traceback" not in proc.stderr(), (code, proc.stderr())
+
+
 # ---------------------------------------------------------------------------
 # HTTPS
 # ---------------------------------------------------------------------------

@@ -17,9 +17,8 @@ What counts as a good answer:
   timeout. No request may make the emulator print a traceback (its catch-all
   for its own bugs).
 
-Some tests pin emulator bugs found while writing this file. Those still open are
-marked xfail (non-strict) with the diagnosis as the reason: they assert the
-correct behaviour and show up as XPASS once fixed; the marker should then go.
+Several tests pin emulator bugs found (and fixed) while this file was written;
+a comment on each says what used to go wrong.
 """
 
 from __future__ import annotations
@@ -351,13 +350,7 @@ def test_unsigned_garbage_bodies_get_the_envelope(server: Emulator, rng: random.
     assert_alive(server)
 
 
-COERCION_BUG = pytest.mark.xfail(
-    reason="emulator bug: api.py _coerce turns GET/v1 strings into integers when value.lstrip('-').isdigit(), "
-           "which is true for '²' (U+00B2) but int('²') raises ValueError: InternalError instead of InvalidParameter",
-    strict=False)
-
-
-@pytest.mark.parametrize("value", [pytest.param("\u00b2", marks=COERCION_BUG), pytest.param("-\u00b3", marks=COERCION_BUG),
+@pytest.mark.parametrize("value", ["\u00b2", "-\u00b3",  # were int('²') ValueErrors in api._coerce
                                    "1.5", "0x10", "", "-", " 1", "true", "99999999999999999999999"])
 @pytest.mark.parametrize("how", ["tc3-get", "v1-get"])
 def test_get_parameters_that_look_numeric(server: Emulator, value: str, how: str) -> None:
@@ -549,9 +542,7 @@ def test_oversized_and_malformed_header_sections(server: Emulator) -> None:
     assert_alive(server)
 
 
-@pytest.mark.xfail(reason="emulator bug: server.py Handler._send appends to self._headers_buffer, which http.server "
-                          "never creates for an HTTP/0.9 request ('GET /' without a version): AttributeError, a "
-                          "traceback on stderr and no answer at all", strict=False)
+# Was: AttributeError on self._headers_buffer in Handler._send, a traceback and no answer.
 def test_http_0_9_request(server: Emulator, capfd: pytest.CaptureFixture[str]) -> None:
     ex = exchange(server, b"GET /\r\n\r\n")
     assert ex.outcome != "timeout"
@@ -880,11 +871,8 @@ def test_control_api_garbage() -> None:
         assert_alive(emu)
 
 
-@pytest.mark.xfail(reason="questionable: /_emulator/identities stores fields of any type (name 5, phone 7) with 200, "
-                          "and Registry.add updates by_id (and by_phone) before an unhashable bank_card raises, so a "
-                          "rejected identity (400) is half stored; replacing a person also leaves their old phone and "
-                          "bank card in by_phone / by_card", strict=False)
 def test_control_identities_are_checked_and_atomic() -> None:
+    # Was: 200 for any field type, and a half-stored identity when a later field failed.
     with Emulator() as emu:
         before = emu.service.registry.by_id[PERSON["id_card"]]
         for bad in ({"name": 5, "id_card": PERSON["id_card"]}, {"name": "新", "id_card": PERSON["id_card"], "phone": 7},

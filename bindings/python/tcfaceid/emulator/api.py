@@ -37,7 +37,8 @@ def _coerce(value: Any, ftype: str) -> Any:
     """Parameters from a GET query or a v1 form arrive as strings."""
     if not isinstance(value, str):
         return value
-    if ftype in ("int64", "uint64") and value.lstrip("-").isdigit():
+    digits = value[1:] if value.startswith("-") else value
+    if ftype in ("int64", "uint64") and digits.isascii() and digits.isdigit() and len(digits) <= 20:
         return int(value)
     if ftype == "bool" and value.lower() in ("true", "false"):  # the Python SDK sends True / False
         return value.lower() == "true"

@@ -85,6 +85,21 @@ def _checked(cls: type, value: Any, what: str) -> dict[str, Any]:
     return dict(value)
 
 
+_SIMPLE_TYPES: dict[str, Any] = {
+    "host": str,
+    "port": int,
+    "qps_enabled": bool,
+    "qps": dict,
+    "limits": dict,
+    "public_url": (str, type(None)),
+    "tls_cert": (str, type(None)),
+    "tls_key": (str, type(None)),
+    "video_bytes": int,
+    "eid_padding": str,
+    "quiet": bool,
+}
+
+
 @dataclass
 class Config:
     host: str = DEFAULT_HOST
@@ -113,7 +128,19 @@ class Config:
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> "Config":
+        if not isinstance(data, Mapping):
+            raise ValueError("the configuration is a JSON object")
         data = dict(data)
+        for key in ("credentials", "rules", "merchants", "identities"):
+            if key in data and not isinstance(data[key], list):
+                raise ValueError(f"{key} must be a list")
+        for key, kind in _SIMPLE_TYPES.items():
+            value = data.get(key)
+            if key in data and (not isinstance(value, kind) or (isinstance(value, bool) and kind is int)):
+                raise ValueError(f"{key} has the wrong type")
+        if "qps" in data and not all(isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool)
+                                     for k, v in data["qps"].items()):
+            raise ValueError("qps maps action names to integers")
         cfg = cls()
         if "credentials" in data:
             cfg.credentials = [Credential(**_checked(Credential, c, "credential")) for c in data.pop("credentials")]

@@ -7,8 +7,8 @@ import hashlib
 import hmac
 import json
 import os
-from dataclasses import dataclass, field
-from typing import Any, Optional
+from dataclasses import dataclass
+from typing import Any
 
 from . import gm
 from .errors import ApiError, invalid
@@ -17,16 +17,15 @@ from .saas import (
     QA,
     READ,
     RESULTS_TTL,
+    FlowSession,
     check_intention,
     check_redirect_url,
-    check_scenario,
     check_text,
+    finish,
     intention_parts,
     media_parts,
     parse_info_type,
-    plan_attempts,
-    redirect_target,
-    run_attempts,
+    start_completion,
     text_object,
 )
 from .service import Call, Service, action, new_token
@@ -38,29 +37,10 @@ ILLEGAL = ApiError("InvalidParameterValue.BizTokenIllegal", "BizToken不合法�
 
 
 @dataclass
-class Session:
-    token: str
-    merchant_id: str
-    account: str
-    created: int
+class Session(FlowSession):
+    merchant_id: str = ""
     input_type: str = "1"
-    id_card: str = ""
-    name: str = ""
-    redirect_url: Optional[str] = None
-    extra: str = ""
-    intention: Optional[str] = None
-    intention_text: str = ""
-    questions: list[dict[str, Any]] = field(default_factory=list)
-    actions: list[dict[str, Any]] = field(default_factory=list)
     url_used: bool = False
-    status: str = "created"  # created | opened | completed | abandoned
-    attempts: list[dict[str, Any]] = field(default_factory=list)
-    final_code: Optional[int] = None
-    intention_passed: Optional[bool] = None
-    completed_at: Optional[int] = None
-    video_bytes: Optional[int] = None
-    compare_lib: str = "权威库"
-    max_retries: int = 99
 
     @property
     def ocr(self) -> bool:
@@ -117,12 +97,7 @@ def get_eid_token(svc: Service, call: Call, p: dict[str, Any]) -> dict[str, Any]
 
 
 def complete(svc: Service, session: Session, scenario: str, options: dict[str, Any]) -> dict[str, Any]:
-    check_scenario(scenario, options)
-    now = int(svc.now())
-    if now > session.created + EID_TOKEN_TTL:
-        raise PermissionError("the EidToken has expired (600 s)")
-    if session.status == "completed":
-        raise PermissionError("this verification is already completed")
+    start_completion(svc, session, scenario, options, EID_TOKEN_TTL, "EidToken")
     session.url_used = True
     if scenario == "abandon":
         session.status = "abandoned"
@@ -134,19 +109,7 @@ def complete(svc: Service, session: Session, scenario: str, options: dict[str, A
         else:
             person = next(iter(svc.registry.by_id.values()))
             session.id_card, session.name = person.id_card, person.name
-    session.video_bytes = options.get("video_bytes")
-    session.final_code = run_attempts(svc, session, plan_attempts(scenario, options), "eid", "eid")
-    if session.intention is not None and session.final_code == 0:
-        session.intention_passed = scenario != "fail_intention"
-    session.status = "completed"
-    session.completed_at = now
-    return {
-        "token": session.token,
-        "status": "finished",
-        "err_code": session.final_code,
-        "attempts": len(session.attempts),
-        "redirect": redirect_target(session.redirect_url, session.token),
-    }
+    return {**finish(svc, session, scenario, options, "eid", "eid"), "status": "finished"}
 
 
 def _lookup(svc: Service, call: Call, token: str) -> Session:

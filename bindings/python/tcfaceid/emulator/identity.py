@@ -137,7 +137,14 @@ class Person:
             raise ValueError(f"unknown identity fields: {', '.join(unknown)}")
         if "name" not in data or "id_card" not in data:
             raise ValueError("an identity needs at least name and id_card")
-        return cls(**dict(data))
+        person = cls(**dict(data))
+        for name, kind in (("name", str), ("id_card", str), ("bank", str), ("valid_from", str), ("valid_to", str),
+                           ("phone", (str, type(None))), ("bank_card", (str, type(None))), ("photo", bool),
+                           ("card_type", int), ("phone_status", int), ("phone_months", int), ("extra", dict)):
+            value = getattr(person, name)
+            if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+                raise ValueError(f"identity field {name} has the wrong type")
+        return person
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}  # type: ignore[attr-defined]
@@ -169,6 +176,12 @@ class Registry:
         problem = id_card_problem(person.id_card)
         if problem:
             raise ValueError(f"identity id_card is invalid: {problem}")
+        old = self.by_id.get(person.id_card)
+        if old is not None:  # replacing a person: forget their old phone and card
+            if old.phone and self.by_phone.get(old.phone) is old:
+                del self.by_phone[old.phone]
+            if old.bank_card and self.by_card.get(old.bank_card) is old:
+                del self.by_card[old.bank_card]
         self.by_id[person.id_card] = person
         if person.phone:
             self.by_phone[person.phone] = person

@@ -29,16 +29,16 @@ QA, NOD, READ = "0", "1", "2"
 
 
 @dataclass
-class Session:
+class FlowSession:
+    """What SaaS and E-ID sessions have in common: the person, the attempts, the outcome."""
+
     token: str
-    rule_id: str
     account: str
     created: int
     id_card: str = ""
     name: str = ""
     redirect_url: Optional[str] = None
     extra: str = ""
-    ocr: bool = False
     compare_lib: str = "权威库"
     intention: Optional[str] = None
     intention_text: str = ""
@@ -51,6 +51,12 @@ class Session:
     completed_at: Optional[int] = None
     video_bytes: Optional[int] = None
     max_retries: int = 99
+
+
+@dataclass
+class Session(FlowSession):
+    rule_id: str = ""
+    ocr: bool = False
 
 
 def code_message(code: Optional[int]) -> Optional[str]:
@@ -275,26 +281,23 @@ def check_scenario(scenario: str, options: dict[str, Any]) -> None:
         raise ValueError("video_bytes must be an integer from 0 to 67108864")
 
 
-def complete(svc: Service, session: Session, scenario: str, options: dict[str, Any]) -> dict[str, Any]:
+def start_completion(svc: Service, session: FlowSession, scenario: str, options: dict[str, Any], ttl: int, what: str) -> None:
+    """Refuse to complete an expired or finished session."""
     check_scenario(scenario, options)
-    now = int(svc.now())
-    if now > session.created + BIZ_TOKEN_TTL:
-        raise PermissionError("the BizToken has expired (7200 s)")
+    if int(svc.now()) > session.created + ttl:
+        raise PermissionError(f"the {what} has expired ({ttl} s)")
     if session.status == "completed":
         raise PermissionError("this verification is already completed (ErrCode 14)")
-    if scenario == "abandon":
-        session.status = "abandoned"
-        return {"token": session.token, "status": session.status}
-    if session.ocr and not session.id_card:
-        person = next(iter(svc.registry.by_id.values()))
-        session.id_card, session.name = person.id_card, person.name
+
+
+def finish(svc: Service, session: FlowSession, scenario: str, options: dict[str, Any], channel: str, label: str) -> dict[str, Any]:
+    """Run the scenario's attempts and record the outcome."""
     session.video_bytes = options.get("video_bytes")
-    session.final_code = run_attempts(svc, session, plan_attempts(scenario, options))
-    session.intention_passed = None
+    session.final_code = run_attempts(svc, session, plan_attempts(scenario, options), channel, label)
     if session.intention is not None and session.final_code == 0:
         session.intention_passed = scenario != "fail_intention"
     session.status = "completed"
-    session.completed_at = now
+    session.completed_at = int(svc.now())
     return {
         "token": session.token,
         "status": session.status,
@@ -302,6 +305,17 @@ def complete(svc: Service, session: Session, scenario: str, options: dict[str, A
         "attempts": len(session.attempts),
         "redirect": redirect_target(session.redirect_url, session.token),
     }
+
+
+def complete(svc: Service, session: Session, scenario: str, options: dict[str, Any]) -> dict[str, Any]:
+    start_completion(svc, session, scenario, options, BIZ_TOKEN_TTL, "BizToken")
+    if scenario == "abandon":
+        session.status = "abandoned"
+        return {"token": session.token, "status": session.status}
+    if session.ocr and not session.id_card:
+        person = next(iter(svc.registry.by_id.values()))
+        session.id_card, session.name = person.id_card, person.name
+    return finish(svc, session, scenario, options, "plus", "saas")
 
 
 def redirect_target(redirect_url: Optional[str], token: str) -> Optional[str]:

@@ -21,6 +21,7 @@ from . import api, eid, pages, saas
 from .auth import verify_tc3, verify_v1
 from .config import Config
 from .errors import ApiError
+from .identity import Person, id_card_problem
 from .service import Fault, Service
 
 MAX_API_BODY = 10 * 1024 * 1024  # RequestSizeLimitExceeded above this
@@ -77,7 +78,6 @@ class Handler(BaseHTTPRequestHandler):
     server: "EmulatorHTTPServer"
     protocol_version = "HTTP/1.1"
     server_version = "tcfaceid-emulator"
-    sys_version = ""
     timeout = 60  # idle keep-alive connections and stalled requests
 
     # -- plumbing ----------------------------------------------------------------
@@ -92,6 +92,9 @@ class Handler(BaseHTTPRequestHandler):
         if not self.server.config.quiet:
             super().log_message(format, *args)
 
+    def version_string(self) -> str:
+        return self.server_version
+
     def date_time_string(self, timestamp: Optional[float] = None) -> str:
         """The ``Date`` header, from the emulator clock (clients learn their clock skew from it)."""
         return email.utils.formatdate(self.server.service.now() if timestamp is None else timestamp, usegmt=True)
@@ -103,7 +106,11 @@ class Handler(BaseHTTPRequestHandler):
         return out
 
     def _read_body(self, limit: int) -> bytes:
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+        codings = [c.strip().lower() for c in (self.headers.get("Transfer-Encoding") or "").split(",")
+                   if c.strip() and c.strip().lower() != "identity"]
+        if codings:
+            if codings != ["chunked"]:
+                raise _Reject(501, "only the chunked transfer coding is supported", close=True)
             return self._read_chunked(limit)
         lengths = self.headers.get_all("Content-Length") or []
         if len(set(lengths)) > 1:
@@ -111,12 +118,10 @@ class Handler(BaseHTTPRequestHandler):
         length_text = lengths[0] if lengths else None
         if length_text is None:
             return b""
-        try:
-            length = int(length_text)
-        except ValueError:
-            raise _Reject(400, "bad Content-Length", close=True) from None
-        if length < 0:
+        length_text = length_text.strip()
+        if not (length_text.isascii() and length_text.isdigit()) or len(length_text) > 15:
             raise _Reject(400, "bad Content-Length", close=True)
+        length = int(length_text)
         if length > limit:
             if length <= MAX_DRAIN:
                 self._drain(length)
@@ -154,6 +159,9 @@ class Handler(BaseHTTPRequestHandler):
             self.rfile.readline(1024)
 
     def _send(self, status: int, body: bytes, content_type: str, extra: Optional[dict[str, str]] = None) -> None:
+        if self.request_version == "HTTP/0.9":  # no status line, no headers
+            self.wfile.write(body)
+            return
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -406,14 +414,16 @@ class Handler(BaseHTTPRequestHandler):
                 options = {k: v for k, v in body.items() if k not in ("token", "scenario")}
                 return self._send_json(200, service.complete(token, scenario, options))
             if what == "identities" and self.command == "POST":
-                from .identity import Person
-
                 people = body.get("identities")
                 if not isinstance(people, list):
                     raise ValueError("identities is a list of objects")
+                checked = [Person.from_dict(p) for p in people]  # all or nothing
+                for person in checked:
+                    if id_card_problem(person.id_card):
+                        raise ValueError(f"identity id_card is invalid: {id_card_problem(person.id_card)}")
                 with service.lock:
-                    for p in people:
-                        service.registry.add(Person.from_dict(p))
+                    for person in checked:
+                        service.registry.add(person)
                 return self._send_json(200, {"ok": True, "count": len(service.registry.by_id)})
             raise _Reject(404, f"no control endpoint {self.command} /_emulator/{what}")
         except LookupError as e:
