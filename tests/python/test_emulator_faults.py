@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.utils
 import http.client
 import json
 import threading
@@ -155,7 +156,7 @@ def test_clock_and_reset(emu: Emulator, client: Api) -> None:
     assert client.control("clock", {"advance": "1"})[0] == 400
     assert client.control("clock", {})[0] == 400
     status, headers, _ = client.raw("POST", "/", b"{}", sign_headers(client.host, "GetLiveCode", b"{}", timestamp=emu.now()))
-    assert headers["Date"].endswith("2023 10:13:20 GMT") or "2023" in headers["Date"]
+    assert abs(email.utils.parsedate_to_datetime(headers["Date"]).timestamp() - 1_700_003_600) <= 2
     client.call("DetectAuth", DETECT)
     assert emu.stats()["sessions"] == 1
     assert client.control("reset")[0] == 200

@@ -251,24 +251,16 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if self.command not in ("GET", "POST"):
                 raise _Reject(405, "the API takes GET or POST")
-            try:
-                body = self._read_body(MAX_API_BODY)
-            except ApiError:
-                service.count_received(action)
-                raise
             content_type = headers.get("content-type", "").split(";")[0].strip().lower()
             v1_params: Optional[dict[str, str]] = None
-            if signed_v3:
-                version = headers.get("x-tc-version", "").strip()
-            else:
-                try:
+            try:
+                body = self._read_body(MAX_API_BODY)
+                if not signed_v3:
                     v1_params = self._v1_params(query, body, content_type)
-                finally:
-                    action = (v1_params or {}).get("Action", "")
-                    service.count_received(action)
-                version = v1_params.get("Version", "")
-            if signed_v3:
-                service.count_received(action)
+                    action = v1_params.get("Action", "")
+            finally:
+                service.count_received(action)  # counted on arrival, whatever happens next
+            version = v1_params.get("Version", "") if v1_params is not None else headers.get("x-tc-version", "").strip()
             fault = service.take_fault(action)
             if fault is not None and fault.phase == "before" and self._apply_fault(fault, request_id, None):
                 return
