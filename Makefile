@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 PYTEST ?= $(PY) -m pytest
 ARGS   ?=
 
-.PHONY: all deps demo test test-emulator emulator clean
+.PHONY: all deps demo test test-emulator emulator format clean
 
 all: test
 
@@ -26,6 +26,12 @@ test-emulator: deps
 # Run the emulator in the foreground on its default port (8455).
 emulator: deps
 	$(PY) -m tcfaceid.emulator
+
+# Reformat the C sources with the project's .clang-format.
+format:
+	clang-format -i $(wildcard csrc/include/*.h csrc/src/*.[ch] csrc/tools/*.c tests/c/*.[ch])
+
+include csrc/build.mk
 
 clean:
 	rm -rf build $(VENV) .pytest_cache

@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   ca-certificates
+  build-essential pkg-config   # the C core
+  libcurl4-openssl-dev libjansson-dev libssl-dev
+  valgrind clang-format        # C tests run under valgrind; sources are clang-format clean
   openssl          # the emulator's --make-cert, TLS tests, SM2 cross-checks
   chromium         # the verification page, driven headless in tests
   chromium-driver

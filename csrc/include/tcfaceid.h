@@ -1,0 +1,296 @@
+/*
+ * tcfaceid — a client for Tencent Cloud FaceID (API 2018-03-01).
+ *
+ * One public header. Conventions (docs/c-api.md):
+ *  - every name starts with tcf_ / TCF_; handles are opaque;
+ *  - fallible functions return 0 or a negative tcf_code, take their outputs first and a
+ *    nullable, caller-owned tcf_error * last (filled without allocating; the first error wins);
+ *  - option structs start with `unsigned version` and have an _INIT macro;
+ *  - every allocated output has a _free function that accepts NULL;
+ *  - error codes are append-only.
+ */
+#ifndef TCFACEID_H
+#define TCFACEID_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define TCF_API __attribute__((visibility("default")))
+#else
+#define TCF_API
+#endif
+
+#define TCF_VERSION_MAJOR 0
+#define TCF_VERSION_MINOR 1
+#define TCF_VERSION_PATCH 0
+#define TCF_VERSION_STRING "0.1.0"
+/* The version of the library actually linked, "MAJOR.MINOR.PATCH". */
+TCF_API const char *tcf_version(void);
+
+/* ---------------------------------------------------------------------------------------------
+ * Errors
+ * ------------------------------------------------------------------------------------------- */
+
+/* Append-only: values never change meaning. */
+typedef enum tcf_code {
+    TCF_OK = 0,
+    TCF_EINVAL = -1,     /* invalid argument (caught locally, nothing was sent) */
+    TCF_ENOMEM = -2,     /* out of memory */
+    TCF_EJSON = -3,      /* bad JSON: request parameters, or a response body that is not JSON */
+    TCF_ETRANSPORT = -4, /* connection refused/reset, DNS, a truncated response */
+    TCF_ETIMEOUT = -5,   /* connect or total timeout */
+    TCF_EHTTP = -6,      /* HTTP status other than 200 without an API error envelope */
+    TCF_EAPI = -7,       /* the service answered Response.Error (see api_code) */
+    TCF_EAUTH = -8,      /* AuthFailure.* (signature, secret id, token, clock skew) */
+    TCF_ETHROTTLED = -9, /* RequestLimitExceeded* / rate limits */
+    TCF_ETOKEN_EXPIRED = -10, /* a BizToken / EidToken is no longer usable */
+    TCF_ECRYPTO = -11,        /* a cryptographic operation failed */
+    TCF_ESTATE = -12,         /* the operation does not fit the object's state */
+    TCF_ETLS = -13,           /* TLS handshake or certificate verification failed */
+    TCF_ENOCRED = -14         /* no credentials could be found */
+} tcf_code;
+
+#define TCF_ERROR_API_CODE_MAX 96
+#define TCF_ERROR_REQUEST_ID_MAX 64
+#define TCF_ERROR_MESSAGE_MAX 256
+
+/* Caller-owned. Zero it (or tcf_error_clear) before use; the first error recorded wins. */
+typedef struct tcf_error {
+    int code;                              /* tcf_code; 0 when nothing failed */
+    int http_status;                       /* 0 when no HTTP response was received */
+    int retryable;                         /* 1 when the failure class is safe to retry */
+    int attempts;                          /* requests sent for this call */
+    long long server_time;                 /* the response's Date header, Unix seconds; 0 if none */
+    char api_code[TCF_ERROR_API_CODE_MAX]; /* Response.Error.Code, "" if none */
+    char request_id[TCF_ERROR_REQUEST_ID_MAX]; /* Response.RequestId, "" if none */
+    char message[TCF_ERROR_MESSAGE_MAX];       /* human-readable; never secrets or identity data */
+} tcf_error;
+
+TCF_API void tcf_error_clear(tcf_error *err);
+/* A static description of a tcf_code ("invalid argument", ...); never NULL. */
+TCF_API const char *tcf_strerror(int code);
+
+/* ---------------------------------------------------------------------------------------------
+ * Signing (pure: no clock, no network, no JSON)
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct tcf_header {
+    const char *name;
+    const char *value;
+} tcf_header;
+
+#define TCF_SIGN_INPUT_VERSION 1
+typedef struct tcf_sign_input {
+    unsigned version;      /* TCF_SIGN_INPUT_VERSION */
+    const char *algorithm; /* "TC3-HMAC-SHA256" (NULL: the same), "HmacSHA1", "HmacSHA256" */
+    const char *secret_id;
+    const char *secret_key;
+    const char *service; /* TC3 credential scope, e.g. "faceid" */
+    const char *host;    /* the Host header value (TC3 signs it lower-cased) */
+    const char *method;  /* "POST" or "GET" */
+    const char *path;    /* NULL: "/" */
+    /* TC3 */
+    const char *content_type;    /* signed trimmed and lower-cased, as the server does */
+    const char *canonical_query; /* the exact query string after '?'; NULL or "" for POST */
+    const unsigned char *body;   /* the exact body bytes (may contain NUL) */
+    size_t body_len;
+    int unsigned_payload;                   /* 1: X-TC-Content-SHA256: UNSIGNED-PAYLOAD */
+    long long timestamp;                    /* X-TC-Timestamp, Unix seconds */
+    const tcf_header *extra_signed_headers; /* signed besides content-type and host */
+    size_t extra_signed_header_count;
+    /* v1: every parameter except Signature, raw (not URL-encoded) values */
+    const tcf_header *params;
+    size_t param_count;
+} tcf_sign_input;
+
+#define TCF_SIGN_INPUT_INIT                                                                        \
+    {                                                                                              \
+        TCF_SIGN_INPUT_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0,  \
+            0, NULL, 0, NULL, 0                                                                    \
+    }
+
+typedef struct tcf_signature tcf_signature;
+
+/* Sign; *out receives every intermediate. TCF_EINVAL for missing fields, secrets with
+ * whitespace or control characters, or an unknown algorithm. */
+TCF_API int tcf_sign(tcf_signature **out, const tcf_sign_input *in, tcf_error *err);
+/* A field of the result: TC3 "hashed_payload", "canonical_request", "string_to_sign",
+ * "signature", "authorization"; v1 "string_to_sign", "signature". NULL for any other name. */
+TCF_API const char *tcf_signature_get(const tcf_signature *sig, const char *field);
+TCF_API void tcf_signature_free(tcf_signature *sig);
+
+/* ---------------------------------------------------------------------------------------------
+ * Credentials
+ * ------------------------------------------------------------------------------------------- */
+
+/* A source of SecretId / SecretKey / token. Secrets are copied and wiped when freed. */
+typedef struct tcf_credentials tcf_credentials;
+
+/* Fills the three NUL-terminated fields (token "" for a long-term key) and returns 0, or
+ * returns non-zero on failure. Called for every request, so it may rotate credentials; it must
+ * be safe to call from several threads at once. */
+typedef int (*tcf_credentials_fn)(void *user, char *secret_id, size_t secret_id_cap,
+                                  char *secret_key, size_t secret_key_cap, char *token,
+                                  size_t token_cap);
+
+/* Static credentials. TCF_EINVAL for empty values or values with white space or control
+ * characters (the message never contains the secret). */
+TCF_API int tcf_credentials_new_static(tcf_credentials **out, const char *secret_id,
+                                       const char *secret_key, const char *token, tcf_error *err);
+/* TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY and TENCENTCLOUD_SESSION_TOKEN, read now.
+ * TCF_ENOCRED when the first two are not both set. */
+TCF_API int tcf_credentials_new_env(tcf_credentials **out, tcf_error *err);
+/* The tccli profile file: path NULL means $TENCENTCLOUD_CREDENTIALS_FILE, else
+ * ~/.tencentcloud/credentials, else /etc/tencentcloud/credentials; profile NULL means
+ * "default". Keys secret_id, secret_key, token. TCF_ENOCRED when the file or the section is
+ * missing, TCF_EINVAL when it is malformed. */
+TCF_API int tcf_credentials_new_profile(tcf_credentials **out, const char *path,
+                                        const char *profile, tcf_error *err);
+/* The environment, then the profile file (as the official SDKs do); TCF_ENOCRED if neither. */
+TCF_API int tcf_credentials_new_chain(tcf_credentials **out, tcf_error *err);
+/* Credentials asked of fn for every request (rotating credentials, a vault, ...). */
+TCF_API int tcf_credentials_new_callback(tcf_credentials **out, tcf_credentials_fn fn, void *user,
+                                         tcf_error *err);
+/* Where they came from: "static", "environment", "profile <path> [<name>]", "callback". */
+TCF_API const char *tcf_credentials_source(const tcf_credentials *creds);
+TCF_API void tcf_credentials_free(tcf_credentials *creds);
+
+/* ---------------------------------------------------------------------------------------------
+ * Configuration
+ * ------------------------------------------------------------------------------------------- */
+
+#define TCF_CONFIG_OPTIONS_VERSION 1
+typedef struct tcf_config_options {
+    unsigned version; /* TCF_CONFIG_OPTIONS_VERSION */
+    /* NULL: https://<service>.tencentcloudapi.com, or, when region is set,
+     * https://<service>.<region>.tencentcloudapi.com. Else "https://host[:port]",
+     * "http://host[:port]" or a bare "host[:port]" (https); an optional trailing "/", no other
+     * path. The Host sent and signed is exactly the authority (with the port when given). */
+    const char *endpoint;
+    const char *region;      /* X-TC-Region, e.g. "ap-guangzhou"; NULL or "": no header */
+    const char *language;    /* X-TC-Language: "zh-CN" or "en-US"; NULL or "": no header */
+    const char *api_version; /* X-TC-Version; NULL: "2018-03-01" */
+    const char *service;     /* credential-scope service; NULL: "faceid" */
+    /* Static credentials, copied (and wiped when the config is freed). Both NULL: none, and
+     * tcf_build fails with TCF_ENOCRED. Printable ASCII, no spaces. */
+    const char *secret_id;
+    const char *secret_key;
+    const char *token; /* temporary-credential token sent as X-TC-Token; NULL or "": none */
+    /* Appended to X-TC-RequestClient "SDK_C_tcfaceid_<version>" as "; <suffix>";
+     * only [0-9a-zA-Z-_,;.], the whole value at most 128 bytes. NULL or "": none. */
+    const char *request_client;
+    /* A credentials provider, instead of secret_id/secret_key/token (giving both is
+     * TCF_EINVAL). The config keeps its own copy: the caller may free creds afterwards. */
+    const tcf_credentials *credentials;
+} tcf_config_options;
+
+#define TCF_CONFIG_OPTIONS_INIT                                                                    \
+    {                                                                                              \
+        TCF_CONFIG_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL     \
+    }
+
+/* Immutable once created: one config may be used by several threads at once. */
+typedef struct tcf_config tcf_config;
+
+/* opts NULL: every default, no credentials. TCF_EINVAL (naming the field) for a bad value. */
+TCF_API int tcf_config_new(tcf_config **out, const tcf_config_options *opts, tcf_error *err);
+TCF_API void tcf_config_free(tcf_config *cfg);
+
+/* ---------------------------------------------------------------------------------------------
+ * Requests and responses (sans-IO: no clock, no network; bring your own HTTP client)
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct tcf_request tcf_request;
+
+/* A signed POST of `action` (e.g. "DetectAuth"). params_json must be one JSON object; its bytes
+ * are sent unchanged (NULL or length 0: "{}"), so the signature covers exactly what is sent.
+ * timestamp: Unix seconds (X-TC-Timestamp; the service rejects a skew over 5 minutes).
+ * TCF_EINVAL for a bad action name or argument, TCF_EJSON for parameters that are not a JSON
+ * object (invalid UTF-8, duplicate keys, nesting deeper than 64, ...), TCF_ENOCRED when the
+ * config has no credentials. */
+TCF_API int tcf_build(tcf_request **out, const tcf_config *cfg, const char *action,
+                      const void *params_json, size_t params_len, long long timestamp,
+                      tcf_error *err);
+TCF_API const char *tcf_request_method(const tcf_request *req); /* "POST" */
+TCF_API const char *tcf_request_url(const tcf_request *req);    /* endpoint + "/" */
+/* Headers, in the order to send them: Host, Content-Type, X-TC-Action, X-TC-Version,
+ * X-TC-Timestamp, [X-TC-Region], [X-TC-Token], [X-TC-Language], X-TC-RequestClient,
+ * Authorization. name/value are NULL when i is out of range. */
+TCF_API size_t tcf_request_header_count(const tcf_request *req);
+TCF_API const char *tcf_request_header_name(const tcf_request *req, size_t i);
+TCF_API const char *tcf_request_header_value(const tcf_request *req, size_t i);
+/* The exact body bytes (NUL-terminated for convenience; *len excludes the terminator). */
+TCF_API const char *tcf_request_body(const tcf_request *req, size_t *len);
+/* Wipes the Authorization and X-TC-Token copies. Accepts NULL. */
+TCF_API void tcf_request_free(tcf_request *req);
+
+typedef struct tcf_response tcf_response;
+
+/* Parse an HTTP answer. Success (HTTP 200, a Response object without Error): *out. Otherwise
+ * err carries the class (TCF_EAUTH, TCF_ETHROTTLED, TCF_ETOKEN_EXPIRED, TCF_EAPI for
+ * Response.Error; TCF_EHTTP for a status other than 200 without an error envelope; TCF_EJSON
+ * for a 200 whose body is not a usable envelope), api_code, the server's message, request_id,
+ * http_status, retryable and server_time (from the Date header). headers may be NULL when
+ * header_count is 0; entries with a NULL name or value are skipped. */
+TCF_API int tcf_parse(tcf_response **out, int http_status, const tcf_header *headers,
+                      size_t header_count, const void *body, size_t body_len, tcf_error *err);
+/* Response.RequestId, or NULL when the response had none. */
+TCF_API const char *tcf_response_request_id(const tcf_response *resp);
+/* The Response object without its RequestId member: the body's own text of that object with the
+ * member cut out (numbers, escapes and spacing exactly as the server wrote them), so it is
+ * valid UTF-8 JSON. Computed once by tcf_parse, owned by resp; NUL-terminated. */
+TCF_API const char *tcf_response_json(const tcf_response *resp, size_t *len);
+/* The Date header in Unix seconds, 0 when absent or malformed. */
+TCF_API long long tcf_response_server_time(const tcf_response *resp);
+TCF_API void tcf_response_free(tcf_response *resp);
+
+/* ---------------------------------------------------------------------------------------------
+ * Client: the libcurl transport (the only part of the library that does I/O)
+ * ------------------------------------------------------------------------------------------- */
+
+enum { TCF_LOG_DEBUG = 10, TCF_LOG_INFO = 20, TCF_LOG_WARNING = 30, TCF_LOG_ERROR = 40 };
+/* One line per request (action, host, latency, HTTP status, RequestId) and warnings. Lines never
+ * contain secrets, the Authorization header, tokens or request/response bodies. */
+typedef void (*tcf_log_fn)(void *user, int level, const char *line);
+
+#define TCF_CLIENT_OPTIONS_VERSION 1
+typedef struct tcf_client_options {
+    unsigned version;             /* TCF_CLIENT_OPTIONS_VERSION */
+    long connect_timeout_ms;      /* 0: 5,000 */
+    long timeout_ms;              /* the whole exchange; 0: 30,000 */
+    const char *proxy;            /* "http://[user:password@]host:port"; NULL: libcurl's usual
+                                   * environment variables (https_proxy, no_proxy); "": none */
+    const char *ca_bundle;        /* PEM file of trusted CAs; NULL: the system's store */
+    int insecure_skip_tls_verify; /* 1: do not verify the server (logged as a warning) */
+    size_t max_idle_connections;  /* kept-alive connections (easy handles); 0: 16 */
+    tcf_log_fn log;               /* NULL: no logging */
+    void *log_user;
+} tcf_client_options;
+
+#define TCF_CLIENT_OPTIONS_INIT                                                                    \
+    {                                                                                              \
+        TCF_CLIENT_OPTIONS_VERSION, 0, 0, NULL, NULL, 0, 0, NULL, NULL                             \
+    }
+
+/* Safe to share between threads: calls may run concurrently on one client. */
+typedef struct tcf_client tcf_client;
+
+/* config as for tcf_config_new (copied); opts NULL: the defaults. */
+TCF_API int tcf_client_new(tcf_client **out, const tcf_config_options *config,
+                           const tcf_client_options *opts, tcf_error *err);
+/* One signed request for action with params (a JSON object; NULL or empty: {}), one attempt.
+ * *out receives the response on success; on failure err says why (TCF_EAPI and the other
+ * service classes carry api_code and request_id; TCF_ETRANSPORT with retryable = 1 means the
+ * request never left this machine). */
+TCF_API int tcf_client_call(tcf_client *client, const char *action, const void *params,
+                            size_t params_len, tcf_response **out, tcf_error *err);
+TCF_API void tcf_client_free(tcf_client *client);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TCFACEID_H */

@@ -1,0 +1,144 @@
+/* Private declarations of the crypto layer (crypto.c) and of the signing internals (sign.c).
+ *
+ * One backend: OpenSSL 3 libcrypto. The EVP_MD / EVP_MAC algorithm objects are fetched once per
+ * process (pthread_once) and never freed; contexts are created per operation and reused within
+ * it. Every function is binary-safe: lengths are explicit, digests may contain 0x00.
+ * Return values: 0, TCF_ENOMEM (a context could not be allocated) or TCF_ECRYPTO (OpenSSL
+ * failed, e.g. an algorithm is not available from the loaded providers). */
+#ifndef TCFACEID_CRYPTO_H
+#define TCFACEID_CRYPTO_H
+
+#include "internal.h"
+
+#include <openssl/types.h>
+#include <pthread.h>
+#include <stddef.h>
+
+#define TCFP_SHA256_LEN 32
+#define TCFP_SHA1_LEN 20
+#define TCFP_HMAC_MAX_LEN 32
+
+/* Fetches the algorithm objects on first use (thread-safe). 0 or TCF_ECRYPTO. Every function
+ * below calls it, so calling it explicitly is only needed to fail early. */
+int tcfp_crypto_init(void);
+
+/* ---- SHA-256 ---- */
+
+/* One shot. */
+int tcfp_sha256(unsigned char out[TCFP_SHA256_LEN], const void *data, size_t len);
+
+/* Streaming, for large bodies:
+ *     tcfp_sha256_ctx c = TCFP_SHA256_CTX_INIT;
+ *     tcfp_sha256_init(&c); tcfp_sha256_update(&c, p, n)...; tcfp_sha256_final(&c, out);
+ *     (tcfp_sha256_init again to hash something else with the same context)
+ *     tcfp_sha256_free(&c);   -- always, also after a failure */
+typedef struct tcfp_sha256_ctx {
+    EVP_MD_CTX *md;
+} tcfp_sha256_ctx;
+#define TCFP_SHA256_CTX_INIT                                                                       \
+    {                                                                                              \
+        NULL                                                                                       \
+    }
+
+int tcfp_sha256_init(tcfp_sha256_ctx *c);
+int tcfp_sha256_update(tcfp_sha256_ctx *c, const void *data, size_t len);
+int tcfp_sha256_final(tcfp_sha256_ctx *c, unsigned char out[TCFP_SHA256_LEN]);
+void tcfp_sha256_free(tcfp_sha256_ctx *c);
+
+/* ---- HMAC (SHA-256, SHA-1) ---- */
+
+typedef enum tcfp_hmac_alg { TCFP_HMAC_SHA256, TCFP_HMAC_SHA1 } tcfp_hmac_alg;
+
+/* Output length of an algorithm: 32 or 20. */
+size_t tcfp_hmac_len(tcfp_hmac_alg alg);
+
+/* A context that computes any number of MACs, each with its own key:
+ *     tcfp_hmac_ctx h = TCFP_HMAC_CTX_INIT;
+ *     tcfp_hmac_init(&h, TCFP_HMAC_SHA256);
+ *     tcfp_hmac_compute(&h, out, key, key_len, msg, msg_len)...;
+ *     tcfp_hmac_free(&h);   -- always, also after a failure
+ * out receives tcfp_hmac_len(alg) bytes; it may be the same buffer as key. */
+typedef struct tcfp_hmac_ctx {
+    EVP_MAC_CTX *mac;
+    tcfp_hmac_alg alg;
+} tcfp_hmac_ctx;
+#define TCFP_HMAC_CTX_INIT                                                                         \
+    {                                                                                              \
+        NULL, TCFP_HMAC_SHA256                                                                     \
+    }
+
+int tcfp_hmac_init(tcfp_hmac_ctx *c, tcfp_hmac_alg alg);
+int tcfp_hmac_compute(tcfp_hmac_ctx *c, unsigned char *out, const void *key, size_t key_len,
+                      const void *msg, size_t msg_len);
+void tcfp_hmac_free(tcfp_hmac_ctx *c);
+
+/* One shot. */
+int tcfp_hmac(tcfp_hmac_alg alg, unsigned char *out, const void *key, size_t key_len,
+              const void *msg, size_t msg_len);
+
+/* ---- hex: tcfp_hex (internal.h) writes lower-case hex ---- */
+
+/* ---- base64 (RFC 4648 §4, standard alphabet, padded) ---- */
+
+/* Length of the encoding of n bytes (without a NUL); SIZE_MAX if it would not fit a size_t. */
+size_t tcfp_base64_encoded_len(size_t n);
+/* out must hold tcfp_base64_encoded_len(n) + 1 bytes; it is NUL-terminated. Returns the
+ * length written (without the NUL). */
+size_t tcfp_base64_encode(char *out, const unsigned char *in, size_t n);
+
+/* Streaming encoder: the concatenated outputs of _update calls and of _final are the encoding
+ * of the concatenated inputs, whatever the chunking. */
+typedef struct tcfp_base64_stream {
+    unsigned char pending[3];
+    size_t npending; /* 0..2 between calls */
+} tcfp_base64_stream;
+#define TCFP_BASE64_STREAM_INIT                                                                    \
+    {                                                                                              \
+        {0, 0, 0}, 0                                                                               \
+    }
+/* An upper bound of what one _update call with n input bytes writes. */
+#define TCFP_BASE64_STREAM_OUT_MAX(n) (((n) / 3 + 1) * 4)
+/* Writes complete 4-character groups to out (no NUL); returns how many characters. */
+size_t tcfp_base64_stream_update(tcfp_base64_stream *s, char *out, const unsigned char *in,
+                                 size_t n);
+/* Writes the last, padded group (0 or 4 characters, no NUL) and resets the stream. */
+size_t tcfp_base64_stream_final(tcfp_base64_stream *s, char out[4]);
+
+/* Strict decoding: length a multiple of 4, standard alphabet, '=' padding only at the end,
+ * unused bits zero, no white space. out must hold n / 4 * 3 bytes. 0, or TCF_EINVAL. */
+int tcfp_base64_decode(unsigned char *out, size_t *out_len, const char *in, size_t n);
+
+/* ---- signing internals (sign.c) ---- */
+
+/* A cache of one TC3 signing key (HMAC chain of secret key, date, service), for an object that
+ * signs many requests with the same credentials (the client). Thread-safe: a mutex guards it;
+ * the key derivation itself runs outside the lock. Secrets longer than
+ * TCFP_SIGN_CACHE_SECRET_MAX or services longer than TCFP_SIGN_CACHE_SERVICE_MAX bypass it.
+ * Destroying wipes the stored secret and key. */
+#define TCFP_SIGN_CACHE_SECRET_MAX 128
+#define TCFP_SIGN_CACHE_SERVICE_MAX 64
+typedef struct tcfp_sign_key_cache {
+    pthread_mutex_t lock;
+    int valid;
+    size_t secret_len;
+    size_t service_len;
+    char secret[TCFP_SIGN_CACHE_SECRET_MAX];
+    char service[TCFP_SIGN_CACHE_SERVICE_MAX];
+    char date[11];
+    unsigned char key[TCFP_SHA256_LEN];
+    unsigned long hits, misses; /* statistics, for tests */
+} tcfp_sign_key_cache;
+
+/* 0, or TCF_ENOMEM when the mutex cannot be created. */
+int tcfp_sign_key_cache_init(tcfp_sign_key_cache *cache);
+void tcfp_sign_key_cache_destroy(tcfp_sign_key_cache *cache);
+
+/* tcf_sign with two internal extras (both nullable):
+ *  - payload_sha256: the SHA-256 of the body, already computed while the body was written
+ *    (e.g. with tcfp_sha256_update); in->body is then not read. Ignored for unsigned payloads
+ *    and for v1;
+ *  - cache: reuse the TC3 signing key. */
+int tcfp_sign_ex(tcf_signature **out, const tcf_sign_input *in, const unsigned char *payload_sha256,
+                 tcfp_sign_key_cache *cache, tcf_error *err);
+
+#endif

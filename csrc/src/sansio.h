@@ -1,0 +1,59 @@
+/* Private declarations of the sans-IO layer (config.c, request.c, response.c): the
+ * configuration's fields, the shared JSON helpers and the parsed response for the flows. */
+#ifndef TCFACEID_SANSIO_H
+#define TCFACEID_SANSIO_H
+
+#include "internal.h"
+
+#include <jansson.h>
+
+/* Immutable after tcf_config_new, so one config may be shared between threads. */
+struct tcf_config {
+    char *url;            /* "<scheme>://<authority>/" */
+    char *host;           /* the authority of the endpoint: the Host header, signed as is */
+    char *service;        /* credential-scope service, e.g. "faceid" */
+    char *api_version;    /* X-TC-Version */
+    char *region;         /* X-TC-Region, or NULL: no header */
+    char *language;       /* X-TC-Language ("zh-CN"/"en-US"), or NULL: no header */
+    char *request_client; /* the whole X-TC-RequestClient value */
+    /* static credentials (wiped when the config is freed); NULL when none were given */
+    char *secret_id;
+    char *secret_key;
+    char *token;                  /* NULL when none */
+    tcf_credentials *credentials; /* a provider (own copy), instead of the three above */
+};
+
+/* Longest accepted request body: the service's limit for TC3 POST requests (10 MB). */
+#define TCFP_MAX_REQUEST_BODY ((size_t)10 * 1024 * 1024)
+/* Deepest nesting of arrays/objects accepted in request parameters and in responses. */
+#define TCFP_JSON_MAX_DEPTH 64
+
+/* Seeds jansson's hash function once per process (json_object_seed(0)); call before using
+ * jansson. Safe to call from several threads. */
+void tcfp_json_init(void);
+
+typedef enum tcfp_json_status {
+    TCFP_JSON_OK = 0,
+    TCFP_JSON_NOMEM,
+    TCFP_JSON_EMPTY,     /* no bytes, or only white space */
+    TCFP_JSON_NOT_JSON,  /* does not even start like JSON (e.g. an HTML page) */
+    TCFP_JSON_NUL,       /* a raw NUL byte */
+    TCFP_JSON_TOO_DEEP,  /* nesting deeper than TCFP_JSON_MAX_DEPTH */
+    TCFP_JSON_TRUNCATED, /* the text ends in the middle of a value */
+    TCFP_JSON_BAD_UTF8,
+    TCFP_JSON_DUPLICATE, /* an object repeats a key */
+    TCFP_JSON_NUMBER,    /* a number out of range (integers must fit in 64 bits) */
+    TCFP_JSON_SYNTAX     /* any other syntax error */
+} tcfp_json_status;
+
+/* Parse len bytes as one JSON value (any type; duplicate keys rejected; "\u0000" allowed).
+ * Returns a new reference, or NULL with *status saying why. Never echoes the input. */
+json_t *tcfp_json_load(const char *text, size_t len, tcfp_json_status *status);
+/* A short English phrase for a status, e.g. "is truncated" (to follow "the body "). */
+const char *tcfp_json_status_text(tcfp_json_status status);
+
+/* The parsed Response object of a successful tcf_parse, without RequestId (borrowed; lives as
+ * long as resp). For the flows layer. */
+json_t *tcfp_response_object(const tcf_response *resp);
+
+#endif

@@ -1,0 +1,400 @@
+/* Transport: the only layer that does I/O. A tcf_client sends sans-IO requests with libcurl.
+ * Easy handles come from a mutex-protected pool (one thread at a time per handle; each keeps its
+ * keep-alive connection); one CURLSH shares DNS and TLS sessions (not connections) between them. */
+#include "sansio.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define DEFAULT_CONNECT_TIMEOUT_MS 5000L
+#define DEFAULT_TIMEOUT_MS 30000L
+#define DEFAULT_POOL 16
+#define MAX_RESPONSE (64u * 1024u * 1024u) /* far above any FaceID answer (8 MiB video) */
+#define MAX_HEADERS 64
+
+struct tcf_client {
+    tcf_config *config;
+    long connect_timeout_ms;
+    long timeout_ms;
+    char *proxy;
+    char *ca_bundle;
+    int insecure;
+    tcf_log_fn log;
+    void *log_user;
+    char host[256];      /* for log lines */
+    char user_agent[96]; /* "tcfaceid/<version> libcurl/<version>" */
+    CURLSH *share;
+    pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
+    pthread_mutex_t pool_lock;
+    CURL **pool;
+    size_t pool_len;
+    size_t pool_cap;
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_result;
+
+static void curl_init(void)
+{
+    curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *user)
+{
+    (void)h;
+    (void)access;
+    tcf_client *c = user;
+    pthread_mutex_lock(&c->share_locks[data]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *user)
+{
+    (void)h;
+    tcf_client *c = user;
+    pthread_mutex_unlock(&c->share_locks[data]);
+}
+
+static void emit(const tcf_client *c, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void emit(const tcf_client *c, int level, const char *fmt, ...)
+{
+    if (c->log == NULL)
+        return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    c->log(c->log_user, level, line);
+}
+
+static char *dup_or_null(const char *s, int *failed)
+{
+    if (s == NULL || *s == '\0')
+        return NULL;
+    char *d = tcfp_strdup(s);
+    if (d == NULL)
+        *failed = 1;
+    return d;
+}
+
+int tcf_client_new(tcf_client **out, const tcf_config_options *config,
+                   const tcf_client_options *opts, tcf_error *err)
+{
+    if (out == NULL)
+        return tcfp_fail(err, TCF_EINVAL, "out is NULL");
+    *out = NULL;
+    tcf_client_options defaults = TCF_CLIENT_OPTIONS_INIT;
+    if (opts == NULL)
+        opts = &defaults;
+    if (opts->version != TCF_CLIENT_OPTIONS_VERSION)
+        return tcfp_fail(err, TCF_EINVAL, "tcf_client_options.version must be %d",
+                         TCF_CLIENT_OPTIONS_VERSION);
+    if (opts->connect_timeout_ms < 0 || opts->timeout_ms < 0)
+        return tcfp_fail(err, TCF_EINVAL, "timeouts must not be negative");
+    pthread_once(&curl_once, curl_init);
+    if (curl_init_result != CURLE_OK)
+        return tcfp_fail(err, TCF_ETRANSPORT, "libcurl initialisation failed: %s",
+                         curl_easy_strerror(curl_init_result));
+    tcf_client *c = tcfp_calloc(1, sizeof *c);
+    if (c == NULL)
+        return tcfp_fail(err, TCF_ENOMEM, "out of memory");
+    int rc = tcf_config_new(&c->config, config, err);
+    if (rc != 0) {
+        tcfp_free(c);
+        return rc;
+    }
+    int failed = 0;
+    c->connect_timeout_ms =
+        opts->connect_timeout_ms ? opts->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
+    c->timeout_ms = opts->timeout_ms ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
+    c->proxy = opts->proxy ? tcfp_strdup(opts->proxy) : NULL; /* "" means: no proxy at all */
+    failed |= opts->proxy != NULL && c->proxy == NULL;
+    c->ca_bundle = dup_or_null(opts->ca_bundle, &failed);
+    c->insecure = opts->insecure_skip_tls_verify != 0;
+    c->log = opts->log;
+    c->log_user = opts->log_user;
+    c->pool_cap = opts->max_idle_connections ? opts->max_idle_connections : DEFAULT_POOL;
+    c->pool = tcfp_calloc(c->pool_cap, sizeof *c->pool);
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_init(&c->share_locks[i], NULL);
+    pthread_mutex_init(&c->pool_lock, NULL);
+    c->share = curl_share_init();
+    if (failed || c->pool == NULL || c->share == NULL) {
+        tcf_client_free(c);
+        return tcfp_fail(err, TCF_ENOMEM, "out of memory");
+    }
+    curl_share_setopt(c->share, CURLSHOPT_LOCKFUNC, share_lock);
+    curl_share_setopt(c->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+    curl_share_setopt(c->share, CURLSHOPT_USERDATA, c);
+    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    tcfp_copy_field(c->host, sizeof c->host, c->config->host, strlen(c->config->host));
+    snprintf(c->user_agent, sizeof c->user_agent, "tcfaceid/%s libcurl/%s", TCF_VERSION_STRING,
+             curl_version_info(CURLVERSION_NOW)->version);
+    if (c->insecure)
+        emit(c, TCF_LOG_WARNING,
+             "TLS verification is OFF for %s: certificates are not checked (insecure)", c->host);
+    *out = c;
+    return 0;
+}
+
+void tcf_client_free(tcf_client *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < c->pool_len; i++)
+        curl_easy_cleanup(c->pool[i]);
+    if (c->share)
+        curl_share_cleanup(c->share);
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_destroy(&c->share_locks[i]);
+    pthread_mutex_destroy(&c->pool_lock);
+    tcfp_free(c->pool);
+    tcfp_free(c->proxy);
+    tcfp_free(c->ca_bundle);
+    tcf_config_free(c->config);
+    tcfp_free(c);
+}
+
+/* An easy handle with the client's fixed options; from the pool when one is idle. */
+static CURL *take_handle(tcf_client *c)
+{
+    CURL *h = NULL;
+    pthread_mutex_lock(&c->pool_lock);
+    if (c->pool_len > 0)
+        h = c->pool[--c->pool_len];
+    pthread_mutex_unlock(&c->pool_lock);
+    if (h != NULL)
+        return h;
+    h = curl_easy_init();
+    if (h == NULL)
+        return NULL;
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_SHARE, c->share);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, c->user_agent);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, c->insecure ? 0L : 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, c->insecure ? 0L : 2L);
+    if (c->ca_bundle)
+        curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_bundle);
+    /* NULL: libcurl's usual environment variables (https_proxy, no_proxy); "": no proxy. */
+    if (c->proxy)
+        curl_easy_setopt(h, CURLOPT_PROXY, c->proxy);
+    return h;
+}
+
+static void give_back(tcf_client *c, CURL *h)
+{
+    pthread_mutex_lock(&c->pool_lock);
+    if (c->pool_len < c->pool_cap) {
+        c->pool[c->pool_len++] = h;
+        h = NULL;
+    }
+    pthread_mutex_unlock(&c->pool_lock);
+    if (h != NULL)
+        curl_easy_cleanup(h);
+}
+
+typedef struct exchange {
+    tcfp_buf body;
+    tcfp_buf header_text; /* "name\0value\0" pairs of the last response head */
+    size_t header_count;
+    int too_large;
+} exchange;
+
+static size_t on_body(char *data, size_t size, size_t n, void *user)
+{
+    exchange *x = user;
+    size_t len = size * n;
+    if (x->body.len + len > MAX_RESPONSE) {
+        x->too_large = 1;
+        return 0;
+    }
+    return tcfp_buf_append(&x->body, data, len) == 0 ? len : 0;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *user)
+{
+    exchange *x = user;
+    size_t len = size * n;
+    if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) { /* a new response head (after 1xx) */
+        x->header_text.len = 0;
+        x->header_count = 0;
+        return len;
+    }
+    const char *colon = memchr(data, ':', len);
+    if (colon == NULL || x->header_count >= MAX_HEADERS)
+        return len;
+    size_t name_len = (size_t)(colon - data);
+    const char *value = colon + 1;
+    size_t value_len = len - name_len - 1;
+    while (value_len > 0 && (*value == ' ' || *value == '\t')) {
+        value++;
+        value_len--;
+    }
+    while (value_len > 0 && (value[value_len - 1] == '\r' || value[value_len - 1] == '\n' ||
+                             value[value_len - 1] == ' '))
+        value_len--;
+    if (tcfp_buf_append(&x->header_text, data, name_len) != 0 ||
+        tcfp_buf_append_char(&x->header_text, '\0') != 0 ||
+        tcfp_buf_append(&x->header_text, value, value_len) != 0 ||
+        tcfp_buf_append_char(&x->header_text, '\0') != 0)
+        return 0;
+    x->header_count++;
+    return len;
+}
+
+static int transport_error(tcf_error *err, CURLcode code, const char *detail)
+{
+    int tcf;
+    switch (code) {
+    case CURLE_OPERATION_TIMEDOUT:
+        tcf = TCF_ETIMEOUT;
+        break;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CRL_BADFILE:
+        tcf = TCF_ETLS;
+        break;
+    case CURLE_OUT_OF_MEMORY:
+        tcf = TCF_ENOMEM;
+        break;
+    default:
+        tcf = TCF_ETRANSPORT;
+    }
+    int rc = tcfp_fail(err, tcf, "%s: %s", curl_easy_strerror(code), detail[0] ? detail : "-");
+    /* Nothing reached the server when the connection could not be made. */
+    if (err && err->code == tcf &&
+        (code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST ||
+         code == CURLE_COULDNT_RESOLVE_PROXY))
+        err->retryable = 1;
+    return rc;
+}
+
+int tcf_client_call(tcf_client *c, const char *action, const void *params, size_t params_len,
+                    tcf_response **out, tcf_error *err)
+{
+    if (out == NULL)
+        return tcfp_fail(err, TCF_EINVAL, "out is NULL");
+    *out = NULL;
+    if (c == NULL)
+        return tcfp_fail(err, TCF_EINVAL, "client is NULL");
+    tcf_request *req = NULL;
+    int rc = tcf_build(&req, c->config, action, params, params_len, (long long)time(NULL), err);
+    if (rc != 0)
+        return rc;
+    CURL *h = take_handle(c);
+    struct curl_slist *headers = NULL;
+    exchange x;
+    memset(&x, 0, sizeof x);
+    tcfp_buf_init(&x.body);
+    tcfp_buf_init(&x.header_text);
+    char curl_error[CURL_ERROR_SIZE] = "";
+    if (h == NULL) {
+        rc = tcfp_fail(err, TCF_ENOMEM, "cannot create a libcurl handle");
+        goto done;
+    }
+    for (size_t i = 0; i < tcf_request_header_count(req); i++) {
+        tcfp_buf line;
+        tcfp_buf_init(&line);
+        tcfp_buf_printf(&line, "%s: %s", tcf_request_header_name(req, i),
+                        tcf_request_header_value(req, i));
+        struct curl_slist *next =
+            line.failed ? NULL : curl_slist_append(headers, (char *)line.data);
+        tcfp_buf_free_secret(&line); /* the Authorization line */
+        if (next == NULL) {
+            rc = tcfp_fail(err, TCF_ENOMEM, "out of memory");
+            goto done;
+        }
+        headers = next;
+    }
+    struct curl_slist *next =
+        curl_slist_append(headers, "Expect:"); /* no 100-continue round trip */
+    if (next == NULL) {
+        rc = tcfp_fail(err, TCF_ENOMEM, "out of memory");
+        goto done;
+    }
+    headers = next;
+    size_t body_len = 0;
+    const void *body = tcf_request_body(req, &body_len);
+    curl_easy_setopt(h, CURLOPT_URL, tcf_request_url(req));
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_error);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CURLcode cc = curl_easy_perform(h);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    if (err)
+        err->attempts = 1;
+    if (cc != CURLE_OK) {
+        if (x.too_large)
+            rc = tcfp_fail(err, TCF_ETRANSPORT, "the response is larger than %u bytes",
+                           MAX_RESPONSE);
+        else if (x.body.failed || x.header_text.failed)
+            rc = tcfp_fail(err, TCF_ENOMEM, "out of memory while receiving the response");
+        else
+            rc = transport_error(err, cc, curl_error);
+        if (err && status > 0)
+            err->http_status = (int)status;
+        emit(c, TCF_LOG_INFO, "action=%s host=%s latency_ms=%ld status=%ld error=%s", action,
+             c->host, ms, status, curl_easy_strerror(cc));
+        /* A failed transfer may leave the connection in an unknown state: drop the handle. */
+        curl_easy_cleanup(h);
+        h = NULL;
+        goto done;
+    }
+    tcf_header parsed[MAX_HEADERS];
+    const char *p = (const char *)x.header_text.data;
+    for (size_t i = 0; i < x.header_count; i++) {
+        parsed[i].name = p;
+        p += strlen(p) + 1;
+        parsed[i].value = p;
+        p += strlen(p) + 1;
+    }
+    rc = tcf_parse(out, (int)status, parsed, x.header_count, x.body.data, x.body.len, err);
+    if (err)
+        err->attempts = 1;
+    emit(c, TCF_LOG_INFO, "action=%s host=%s latency_ms=%ld status=%ld request_id=%s%s%s", action,
+         c->host, ms, status,
+         rc == 0 ? tcf_response_request_id(*out) : (err ? err->request_id : ""),
+         rc == 0 ? "" : " error=",
+         rc == 0 ? "" : (err && err->api_code[0] ? err->api_code : tcf_strerror(rc)));
+done:
+    curl_slist_free_all(headers);
+    if (h != NULL) {
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
+        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+        give_back(c, h);
+    }
+    tcfp_buf_free(&x.body);
+    tcfp_buf_free(&x.header_text);
+    tcf_request_free(req);
+    return rc;
+}

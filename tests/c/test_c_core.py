@@ -1,0 +1,85 @@
+"""Builds the C core's unit tests in three variants and runs them:
+plain (release flags), AddressSanitizer + UndefinedBehaviorSanitizer, and valgrind
+(debug build). Also checks that every C source is clang-format clean.
+
+The transport tests in the runner talk to FaceID emulators started here: one over plain HTTP
+(QPS limits off) and one over HTTPS with a throwaway self-signed certificate."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tcfaceid.emulator import Config, Emulator
+from tcfaceid.emulator.__main__ import make_cert
+
+ROOT = Path(__file__).resolve().parents[2]
+VECTORS = ROOT.parent / "shared" / "vectors" / "tc3.json"
+VARIANTS = {"release": "build/test-release", "asan": "build/test-asan", "debug": "build/test-debug"}
+
+
+def build(variant: str) -> Path:
+    out = subprocess.run(
+        ["make", "-s", "c-tests", f"BUILD={VARIANTS[variant]}", f"C_VARIANT={variant}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    if out.returncode != 0:
+        pytest.fail(f"building the {variant} C tests failed:\n{out.stdout}\n{out.stderr}")
+    return ROOT / VARIANTS[variant]
+
+
+@pytest.fixture(scope="module")
+def emulators(tmp_path_factory):
+    certs = tmp_path_factory.mktemp("certs")
+    assert make_cert(str(certs), "127.0.0.1") == 0
+    cert, key = certs / "emulator-cert.pem", certs / "emulator-key.pem"
+    with Emulator(Config(port=0, qps_enabled=False)) as plain, \
+            Emulator(Config(port=0, qps_enabled=False, tls_cert=str(cert), tls_key=str(key))) as tls:
+        yield {"TCF_TEST_ENDPOINT": plain.endpoint, "TCF_TEST_TLS_ENDPOINT": tls.endpoint,
+               "TCF_TEST_CA": str(cert)}
+
+
+def run(cmd: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    if not VECTORS.exists():
+        pytest.fail(f"signature vectors not found at {VECTORS}")
+    clean = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    return subprocess.run(cmd + ["--vectors", str(VECTORS)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=900, env={**clean, **env})
+
+
+def check(result: subprocess.CompletedProcess[str], what: str) -> None:
+    tail = result.stdout.strip().splitlines()[-1:] if result.stdout.strip() else ["(no output)"]
+    assert result.returncode == 0, f"{what}: exit {result.returncode}\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    assert tail[0].endswith(" 0 failed") and not tail[0].startswith("0 passed"), tail[0]
+
+
+def test_c_unit_release(emulators) -> None:
+    check(run([str(build("release") / "test_core")], emulators), "release build")
+
+
+def test_c_unit_asan_ubsan(emulators) -> None:
+    env = {**emulators, "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:halt_on_error=1",
+           "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"}
+    check(run([str(build("asan") / "test_core")], env), "ASan+UBSan build")
+
+
+def test_c_unit_valgrind(emulators) -> None:
+    if shutil.which("valgrind") is None:
+        pytest.fail("valgrind is not installed: run 'make deps'")
+    binary = build("debug") / "test_core"
+    result = run(["valgrind", "-q", "--error-exitcode=99", "--leak-check=full",
+                  "--errors-for-leak-kinds=definite,indirect", "--show-leak-kinds=definite,indirect",
+                  str(binary)], {**emulators, "TCF_TEST_THREAD_CALLS": "50"})
+    check(result, "valgrind (8 threads x 50 calls in the thread test)")
+
+
+def test_c_sources_are_clang_format_clean() -> None:
+    if shutil.which("clang-format") is None:
+        pytest.fail("clang-format is not installed: run 'make deps'")
+    files = sorted(str(p) for pattern in ("csrc/**/*.[ch]", "tests/c/*.[ch]") for p in ROOT.glob(pattern))
+    out = subprocess.run(["clang-format", "--dry-run", "-Werror", *files], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, f"run 'make format':\n{out.stderr[:4000]}"

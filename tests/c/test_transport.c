@@ -1,0 +1,278 @@
+/* The libcurl transport against the FaceID emulator (started by tests/c/test_c_core.py):
+ * TCF_TEST_ENDPOINT (plain HTTP, QPS limits off), TCF_TEST_TLS_ENDPOINT with its certificate
+ * TCF_TEST_CA, and TCF_TEST_THREAD_CALLS (calls per thread in the thread test). */
+#include "internal.h"
+#include "tcft.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static const char *ID = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE";
+static const char *KEY = "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE";
+
+static const char *env_or_fail(const char *name)
+{
+    const char *v = getenv(name);
+    if (v == NULL || *v == '\0')
+        tcft_fail(__FILE__, __LINE__, name);
+    return v;
+}
+
+static size_t discard(char *data, size_t size, size_t n, void *user)
+{
+    (void)data;
+    (void)user;
+    return size * n;
+}
+
+/* POST a JSON object to the emulator's control API. */
+static int control(const char *what, const char *json)
+{
+    const char *endpoint = getenv("TCF_TEST_ENDPOINT");
+    if (endpoint == NULL)
+        return -1;
+    char url[512];
+    snprintf(url, sizeof url, "%s/_emulator/%s", endpoint, what);
+    CURL *h = curl_easy_init();
+    if (h == NULL)
+        return -1;
+    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, json);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(h, CURLOPT_PROXY, "");
+    CURLcode rc = curl_easy_perform(h);
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(h);
+    return rc == CURLE_OK && status == 200 ? 0 : -1;
+}
+
+static tcf_client *client_for(const char *endpoint, const char *key, tcf_client_options *opts)
+{
+    tcf_credentials *creds = NULL;
+    if (tcf_credentials_new_static(&creds, ID, key, NULL, NULL) != 0)
+        return NULL;
+    tcf_config_options config = TCF_CONFIG_OPTIONS_INIT;
+    config.endpoint = endpoint;
+    config.credentials = creds;
+    tcf_client_options defaults = TCF_CLIENT_OPTIONS_INIT;
+    defaults.proxy = "";
+    tcf_client *c = NULL;
+    tcf_error err;
+    tcf_error_clear(&err);
+    if (tcf_client_new(&c, &config, opts ? opts : &defaults, &err) != 0)
+        fprintf(stdout, "    tcf_client_new: %s\n", err.message);
+    tcf_credentials_free(creds); /* the client keeps its own reference */
+    return c;
+}
+
+TCFT_TEST(transport_call_success)
+{
+    const char *endpoint = env_or_fail("TCF_TEST_ENDPOINT");
+    TCFT_CHECK(endpoint != NULL);
+    tcf_client *c = client_for(endpoint, KEY, NULL);
+    TCFT_CHECK(c != NULL);
+    tcf_response *r = NULL;
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc = tcf_client_call(c, "GetLiveCode", "{}", 2, &r, &err);
+    TCFT_CHECK(rc == 0);
+    size_t len = 0;
+    const char *json = tcf_response_json(r, &len);
+    TCFT_CHECK(strstr(json, "\"LiveCode\"") != NULL && strstr(json, "RequestId") == NULL);
+    TCFT_CHECK(strlen(tcf_response_request_id(r)) == 36);
+    TCFT_CHECK(tcf_response_server_time(r) > 1600000000);
+    tcf_response_free(r);
+    /* NULL parameters are {} */
+    TCFT_CHECK(tcf_client_call(c, "GetActionSequence", NULL, 0, &r, NULL) == 0);
+    tcf_response_free(r);
+    tcf_client_free(c);
+}
+
+TCFT_TEST(transport_api_and_auth_errors)
+{
+    const char *endpoint = env_or_fail("TCF_TEST_ENDPOINT");
+    TCFT_CHECK(endpoint != NULL);
+    tcf_client *c = client_for(endpoint, KEY, NULL);
+    TCFT_CHECK(c != NULL);
+    tcf_response *r = NULL;
+    tcf_error err;
+    tcf_error_clear(&err);
+    const char *p = "{\"RuleId\":\"404\",\"IdCard\":\"110101199003071233\",\"Name\":\"张三\"}";
+    TCFT_CHECK(tcf_client_call(c, "DetectAuth", p, strlen(p), &r, &err) == TCF_EAPI);
+    TCFT_CHECK(r == NULL && err.http_status == 200 && err.attempts == 1);
+    TCFT_CHECK_STR(err.api_code, "InvalidParameterValue.RuleIdNotExist");
+    TCFT_CHECK(strlen(err.request_id) == 36 && err.server_time > 0);
+    tcf_client_free(c);
+
+    c = client_for(endpoint, "wrong-secret-key-0000000000000000", NULL);
+    TCFT_CHECK(c != NULL);
+    tcf_error_clear(&err);
+    TCFT_CHECK(tcf_client_call(c, "GetLiveCode", "{}", 2, &r, &err) == TCF_EAUTH);
+    TCFT_CHECK_STR(err.api_code, "AuthFailure.SignatureFailure");
+    TCFT_CHECK(strstr(err.message, "wrong-secret") == NULL);
+    tcf_client_free(c);
+}
+
+TCFT_TEST(transport_local_errors_send_nothing)
+{
+    const char *endpoint = env_or_fail("TCF_TEST_ENDPOINT");
+    TCFT_CHECK(endpoint != NULL);
+    tcf_client *c = client_for(endpoint, KEY, NULL);
+    TCFT_CHECK(c != NULL);
+    tcf_response *r = NULL;
+    tcf_error err;
+    tcf_error_clear(&err);
+    TCFT_CHECK(tcf_client_call(c, "GetLiveCode", "[1]", 3, &r, &err) == TCF_EJSON);
+    TCFT_CHECK(err.attempts == 0);
+    tcf_error_clear(&err);
+    TCFT_CHECK(tcf_client_call(c, "no such action", "{}", 2, &r, &err) == TCF_EINVAL);
+    tcf_client_free(c);
+}
+
+TCFT_TEST(transport_connection_refused)
+{
+    tcf_client *c = client_for("http://127.0.0.1:1", KEY, NULL);
+    TCFT_CHECK(c != NULL);
+    tcf_response *r = NULL;
+    tcf_error err;
+    tcf_error_clear(&err);
+    TCFT_CHECK(tcf_client_call(c, "GetLiveCode", "{}", 2, &r, &err) == TCF_ETRANSPORT);
+    TCFT_CHECK(err.retryable == 1 && err.http_status == 0 && err.attempts == 1);
+    tcf_client_free(c);
+}
+
+TCFT_TEST(transport_timeout_and_5xx)
+{
+    const char *endpoint = env_or_fail("TCF_TEST_ENDPOINT");
+    TCFT_CHECK(endpoint != NULL);
+    tcf_client_options opts = TCF_CLIENT_OPTIONS_INIT;
+    opts.proxy = "";
+    opts.timeout_ms = 300;
+    tcf_client *c = client_for(endpoint, KEY, &opts);
+    TCFT_CHECK(c != NULL);
+    TCFT_CHECK(control("faults", "{\"kind\": \"latency\", \"seconds\": 1.5}") == 0);
+    tcf_response *r = NULL;
+    tcf_error err;
+    tcf_error_clear(&err);
+    TCFT_CHECK(tcf_client_call(c, "GetLiveCode", "{}", 2, &r, &err) == TCF_ETIMEOUT);
+    TCFT_CHECK(control("faults", "{\"kind\": \"http_5xx\", \"status\": 502}") == 0);
+    tcf_error_clear(&err);
+    TCFT_CHECK(tcf_client_call(c, "GetLiveCode", "{}", 2, &r, &err) == TCF_EHTTP);
+    TCFT_CHECK(err.http_status == 502);
+    TCFT_CHECK(control("faults", "{\"kind\": \"truncated\"}") == 0);
+    tcf_error_clear(&err);
+    TCFT_CHECK(tcf_client_call(c, "GetLiveCode", "{}", 2, &r, &err) == TCF_ETRANSPORT);
+    TCFT_CHECK(control("faults", "{\"kind\": \"reset\"}") == 0);
+    tcf_error_clear(&err);
+    TCFT_CHECK(tcf_client_call(c, "GetLiveCode", "{}", 2, &r, &err) == TCF_ETRANSPORT);
+    /* and the client still works */
+    TCFT_CHECK(tcf_client_call(c, "GetLiveCode", "{}", 2, &r, NULL) == 0);
+    tcf_response_free(r);
+    tcf_client_free(c);
+}
+
+TCFT_TEST(transport_tls_verification)
+{
+    const char *endpoint = env_or_fail("TCF_TEST_TLS_ENDPOINT");
+    const char *ca = env_or_fail("TCF_TEST_CA");
+    TCFT_CHECK(endpoint != NULL && ca != NULL);
+    tcf_client *c = client_for(endpoint, KEY, NULL);
+    TCFT_CHECK(c != NULL);
+    tcf_response *r = NULL;
+    tcf_error err;
+    tcf_error_clear(&err);
+    TCFT_CHECK(tcf_client_call(c, "GetLiveCode", "{}", 2, &r, &err) == TCF_ETLS);
+    tcf_client_free(c);
+    tcf_client_options opts = TCF_CLIENT_OPTIONS_INIT;
+    opts.proxy = "";
+    opts.ca_bundle = ca;
+    c = client_for(endpoint, KEY, &opts);
+    TCFT_CHECK(c != NULL);
+    TCFT_CHECK(tcf_client_call(c, "GetLiveCode", "{}", 2, &r, NULL) == 0);
+    tcf_response_free(r);
+    tcf_client_free(c);
+}
+
+static int log_lines;
+static int log_leaked;
+
+static void count_log(void *user, int level, const char *line)
+{
+    (void)user;
+    (void)level;
+    log_lines++;
+    if (strstr(line, KEY) || strstr(line, "Signature=") || strstr(line, "110101199003071233"))
+        log_leaked = 1;
+}
+
+TCFT_TEST(transport_log_lines_are_redacted)
+{
+    const char *endpoint = env_or_fail("TCF_TEST_ENDPOINT");
+    TCFT_CHECK(endpoint != NULL);
+    tcf_client_options opts = TCF_CLIENT_OPTIONS_INIT;
+    opts.proxy = "";
+    opts.log = count_log;
+    log_lines = log_leaked = 0;
+    tcf_client *c = client_for(endpoint, KEY, &opts);
+    TCFT_CHECK(c != NULL);
+    tcf_response *r = NULL;
+    const char *p = "{\"RuleId\":\"1\",\"IdCard\":\"110101199003071233\",\"Name\":\"张三\"}";
+    TCFT_CHECK(tcf_client_call(c, "DetectAuth", p, strlen(p), &r, NULL) == 0);
+    tcf_response_free(r);
+    TCFT_CHECK(log_lines == 1 && log_leaked == 0);
+    tcf_client_free(c);
+}
+
+typedef struct worker {
+    tcf_client *client;
+    int calls;
+    int failures;
+} worker;
+
+static void *run_worker(void *arg)
+{
+    worker *w = arg;
+    for (int i = 0; i < w->calls; i++) {
+        tcf_response *r = NULL;
+        tcf_error err;
+        tcf_error_clear(&err);
+        if (tcf_client_call(w->client, "GetLiveCode", "{}", 2, &r, &err) != 0) {
+            w->failures++;
+            continue;
+        }
+        size_t len = 0;
+        if (strstr(tcf_response_json(r, &len), "LiveCode") == NULL)
+            w->failures++;
+        tcf_response_free(r);
+    }
+    return NULL;
+}
+
+TCFT_TEST(transport_threads_share_one_client)
+{
+    const char *endpoint = env_or_fail("TCF_TEST_ENDPOINT");
+    TCFT_CHECK(endpoint != NULL);
+    const char *n = getenv("TCF_TEST_THREAD_CALLS");
+    int calls = n ? atoi(n) : 500;
+    tcf_client *c = client_for(endpoint, KEY, NULL);
+    TCFT_CHECK(c != NULL);
+    pthread_t threads[8];
+    worker workers[8];
+    for (int i = 0; i < 8; i++) {
+        workers[i] = (worker){c, calls, 0};
+        TCFT_CHECK(pthread_create(&threads[i], NULL, run_worker, &workers[i]) == 0);
+    }
+    int failures = 0;
+    for (int i = 0; i < 8; i++) {
+        pthread_join(threads[i], NULL);
+        failures += workers[i].failures;
+    }
+    tcf_client_free(c);
+    TCFT_CHECK(failures == 0);
+}
