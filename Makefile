@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 PYTEST ?= $(PY) -m pytest
 ARGS   ?=
 
-.PHONY: all deps demo test test-emulator emulator format clean
+.PHONY: all deps python demo test test-emulator emulator format clean
 
 all: test
 
@@ -12,15 +12,21 @@ all: test
 deps:
 	@bash scripts/bootstrap.sh
 
+# The C extension tcfaceid._core, built in place (bindings/python/tcfaceid/_core.*.so) for the
+# editable install in .venv; quick when nothing changed. TCFACEID_DEBUG=1 / TCFACEID_ASAN=1: see
+# setup.py (switching them rebuilds everything).
+python: deps
+	$(PY) setup.py -q build_ext --inplace
+
 # A full SaaS verification flow against the bundled emulator.
-demo: deps
+demo: deps python
 	$(PY) examples/demo.py
 
 # Every test suite (C, Python, Lua, integration as they exist).
-test: deps
+test: deps python
 	$(PYTEST) $(ARGS)
 
-test-emulator: deps
+test-emulator: deps python
 	$(PYTEST) tests/python -k emulator $(ARGS)
 
 # Run the emulator in the foreground on its default port (8455).

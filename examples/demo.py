@@ -11,9 +11,8 @@ The cast:
   ``/faceid/return`` page is the ``RedirectUrl`` the user comes back to;
 * the user's browser  -- plain HTTP requests (urllib), like a browser would make.
 
-The backend talks to FaceID through the official Tencent Cloud SDK for Python
-(tencentcloud-sdk-python-faceid). This demo uses the official SDK until the
-tcfaceid C client exists; then the backend calls will move to it.
+The backend talks to FaceID through ``tcfaceid.Client`` (the tcfaceid C core
+under a Python API): dicts in, dicts out, typed exceptions.
 
 Part 1 is the SaaS flow (DetectAuth -> the H5 page -> RedirectUrl ->
 GetDetectInfoEnhanced). Part 2 is an E-ID (E证通) flow, whose identity comes
@@ -46,14 +45,10 @@ if PYTHON_BINDINGS.is_dir() and str(PYTHON_BINDINGS) not in sys.path:
     sys.path.insert(0, str(PYTHON_BINDINGS))  # works without the editable install, too
 
 try:
-    from tencentcloud.common import credential
-    from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
-    from tencentcloud.common.profile.client_profile import ClientProfile
-    from tencentcloud.common.profile.http_profile import HttpProfile
-    from tencentcloud.faceid.v20180301 import faceid_client, models
+    import tcfaceid
+    from tcfaceid import Client
 except ImportError as exc:  # pragma: no cover - depends on the environment
-    sys.exit(f"demo: the official Tencent Cloud SDK is missing ({exc}). Run `make deps`, "
-             "then `.venv/bin/python examples/demo.py`.")
+    sys.exit(f"demo: the tcfaceid extension is not built ({exc}). Run `make demo`.")
 
 from tcfaceid.emulator import (  # noqa: E402  (after the sys.path set-up above)
     DEFAULT_MERCHANT_ID,
@@ -255,39 +250,37 @@ class Browser:
             return resp.geturl()
 
 
-# -- the backend's FaceID client (the official SDK) ---------------------------------------
-def faceid(endpoint: str) -> faceid_client.FaceidClient:
-    """A FaceidClient for the emulator: plain HTTP to host:port instead of faceid.tencentcloudapi.com."""
-    url = urllib.parse.urlsplit(endpoint)
-    http_profile = HttpProfile(endpoint=url.netloc, reqTimeout=10)
-    http_profile.scheme = url.scheme  # "http": the emulator serves plain HTTP by default
-    cred = credential.Credential(DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY)  # the emulator's documented test key
-    return faceid_client.FaceidClient(cred, REGION, ClientProfile(httpProfile=http_profile))
+# -- the backend's FaceID client ------------------------------------------------------------
+def faceid(endpoint: str) -> Client:
+    """A client for the emulator: plain HTTP to 127.0.0.1 instead of faceid.tencentcloudapi.com."""
+    # The emulator's documented test key; a real backend passes nothing and lets the client read
+    # TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY or ~/.tencentcloud/credentials.
+    return Client(DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, endpoint=endpoint, region=REGION, timeout=10)
 
 
 # -- part 1: SaaS ----------------------------------------------------------------------
-def saas_flow(client: faceid_client.FaceidClient, backend: Backend, browser: Browser) -> bool:
+def saas_flow(client: Client, backend: Backend, browser: Browser) -> bool:
     print("\n#### Part 1: SaaS verification (DetectAuth -> H5 page -> GetDetectInfoEnhanced)")
     order = "A1001"
 
     step("1. Backend: DetectAuth (start a verification for order %s)" % order)
-    req = models.DetectAuthRequest()
-    req.RuleId = RULE_ID
-    req.IdCard = ID_CARD
-    req.Name = NAME
-    req.RedirectUrl = f"{backend.base_url}/faceid/return?order={order}"
-    req.Extra = f"order={order}"
-    resp = client.DetectAuth(req)
-    check(bool(resp.BizToken) and bool(resp.Url), "DetectAuth returned no BizToken or Url")
-    pending = {resp.BizToken: order}  # the backend's own record: which token belongs to which order
+    resp = client.call("DetectAuth", {
+        "RuleId": RULE_ID,
+        "IdCard": ID_CARD,
+        "Name": NAME,
+        "RedirectUrl": f"{backend.base_url}/faceid/return?order={order}",
+        "Extra": f"order={order}",
+    })
+    check(bool(resp.get("BizToken")) and bool(resp.get("Url")), "DetectAuth returned no BizToken or Url")
+    pending = {resp["BizToken"]: order}  # the backend's own record: which token belongs to which order
     say(f"for {mask_name(NAME)} / {mask_id(ID_CARD)}")
-    say(f"BizToken {short(resp.BizToken)}  (RequestId {resp.RequestId})")
-    say(f"Url      {resp.Url.split('?')[0]}?token=…  -> sent to the user's phone")
+    say(f"BizToken {short(resp['BizToken'])}  (RequestId {client.last_request_id})")
+    say(f"Url      {resp['Url'].split('?')[0]}?token=…  -> sent to the user's phone")
 
     step("2. User: opens the Url and chooses \"retry, then pass\"")
-    form = browser.open_page(resp.Url)
+    form = browser.open_page(resp["Url"])
     say(f"the page offers: {', '.join(form.choices)}")
-    landed = browser.submit(resp.Url, form, "retry_then_pass")
+    landed = browser.submit(resp["Url"], form, "retry_then_pass")
     say(f"the browser was redirected to {landed.split('?')[0]}")
 
     step("3. Backend: the user is back on the RedirectUrl")
@@ -298,29 +291,25 @@ def saas_flow(client: faceid_client.FaceidClient, backend: Backend, browser: Bro
     say("the token matches the BizToken this backend created for the order")
 
     step("4. Backend: GetDetectInfoEnhanced (InfoType \"1\": the text result first)")
-    info_req = models.GetDetectInfoEnhancedRequest()
-    info_req.BizToken = token
-    info_req.RuleId = RULE_ID
-    info_req.InfoType = "1"
-    info = client.GetDetectInfoEnhanced(info_req)
-    text = info.Text
+    info = client.call("GetDetectInfoEnhanced", {"BizToken": token, "RuleId": RULE_ID, "InfoType": "1"})
+    text = info.get("Text")
     check(text is not None, "GetDetectInfoEnhanced returned no Text")
-    passed = text.ErrCode == 0  # the verdict is ErrCode 0, never a message
-    say(f"person   {mask_name(text.Name)} / {mask_id(text.IdCard)}   Extra {text.Extra!r}")
-    details = text.LivenessDetail or []
+    passed = text["ErrCode"] == 0  # the verdict is ErrCode 0, never a message
+    say(f"person   {mask_name(text['Name'])} / {mask_id(text['IdCard'])}   Extra {text['Extra']!r}")
+    details = text.get("LivenessDetail") or []
     say(f"attempts {len(details)}:")
     for i, d in enumerate(details, 1):
-        say(f"  #{i}: Errcode={d.Errcode} Livestatus={d.Livestatus} "
-            f"Comparestatus={d.Comparestatus} Sim={d.Sim}")
-    say(f"ErrCode {text.ErrCode}  ->  {'PASSED' if passed else 'NOT PASSED'}")
-    check(len(details) == 2 and details[0].Errcode != 0 and details[1].Errcode == 0,
+        say(f"  #{i}: Errcode={d['Errcode']} Livestatus={d['Livestatus']} "
+            f"Comparestatus={d['Comparestatus']} Sim={d['Sim']}")
+    say(f"ErrCode {text['ErrCode']}  ->  {'PASSED' if passed else 'NOT PASSED'}")
+    check(len(details) == 2 and details[0]["Errcode"] != 0 and details[1]["Errcode"] == 0,
           "\"retry, then pass\" should have left a failed attempt followed by a passed one")
 
     if passed:  # the media are large: fetch them only when needed, after the verdict
-        info_req.InfoType = "3"
-        frame = client.GetDetectInfoEnhanced(info_req).BestFrame
-        check(frame is not None and bool(frame.BestFrame), "no best frame for a passed verification")
-        png = base64.b64decode(frame.BestFrame)
+        frame = client.call("GetDetectInfoEnhanced", {"BizToken": token, "RuleId": RULE_ID, "InfoType": "3"})
+        best = (frame.get("BestFrame") or {}).get("BestFrame")
+        check(bool(best), "no best frame for a passed verification")
+        png = base64.b64decode(best)
         check(png.startswith(b"\x89PNG"), "the best frame is not a PNG")
         say(f"then InfoType \"3\": the best frame, a {len(png)}-byte PNG, for the case file")
     return passed
@@ -337,47 +326,42 @@ def decrypt_eid_info(des_key_b64: str, user_info_b64: str) -> dict[str, Any]:
     return json.loads(plain.decode("utf-8"))
 
 
-def eid_flow(client: faceid_client.FaceidClient, backend: Backend, browser: Browser) -> bool:
+def eid_flow(client: Client, backend: Backend, browser: Browser) -> bool:
     print("\n#### Part 2: E-ID (E证通): the user types the identity; the backend decrypts it")
 
     step("1. Backend: GetEidToken (InputType \"3\": the user enters name and ID number)")
-    req = models.GetEidTokenRequest()
-    req.MerchantId = DEFAULT_MERCHANT_ID
-    config = models.GetEidTokenConfig()
-    config.InputType = "3"
-    req.Config = config
-    req.RedirectUrl = f"{backend.base_url}/eid/return?order=B2002"
-    token_resp = client.GetEidToken(req)
-    token = token_resp.EidToken
-    check(bool(token) and bool(token_resp.Url), "GetEidToken returned no EidToken or Url")
-    status_req = models.CheckEidTokenStatusRequest()
-    status_req.EidToken = token
-    say(f"EidToken {short(token)}; CheckEidTokenStatus: {client.CheckEidTokenStatus(status_req).Status}")
+    token_resp = client.call("GetEidToken", {
+        "MerchantId": DEFAULT_MERCHANT_ID,
+        "Config": {"InputType": "3"},
+        "RedirectUrl": f"{backend.base_url}/eid/return?order=B2002",
+    })
+    token, url = token_resp.get("EidToken"), token_resp.get("Url")
+    check(bool(token) and bool(url), "GetEidToken returned no EidToken or Url")
+    status = client.call("CheckEidTokenStatus", {"EidToken": token})["Status"]
+    say(f"EidToken {short(token)}; CheckEidTokenStatus: {status}")
 
     step("2. User: opens the Url (valid once), types name and ID number, passes")
-    form = browser.open_page(token_resp.Url)
+    form = browser.open_page(url)
     check({"name", "id_card"} <= set(form.inputs), "the E-ID page does not ask for name and ID number")
-    landed = browser.submit(token_resp.Url, form, "pass", {"name": NAME, "id_card": ID_CARD})
+    landed = browser.submit(url, form, "pass", {"name": NAME, "id_card": ID_CARD})
     say(f"the browser was redirected to {landed.split('?')[0]}")
     check(backend.wait_for("/eid/return").get("token") == token, "the E-ID landing got another token")
 
     step("3. Backend: CheckEidTokenStatus")
-    status = client.CheckEidTokenStatus(status_req).Status
+    status = client.call("CheckEidTokenStatus", {"EidToken": token})["Status"]
     say(f"status {status}")
     check(status == "finished", f"the E-ID flow is {status!r}, not finished")
 
     step("4. Backend: GetEidResult, then decrypt EidInfo with the merchant's SM2 key")
-    result_req = models.GetEidResultRequest()
-    result_req.EidToken = token
-    result = client.GetEidResult(result_req)
-    check(result.Text is not None, "GetEidResult returned no Text")
-    passed = result.Text.ErrCode == 0
-    say(f"ErrCode {result.Text.ErrCode}  ->  {'PASSED' if passed else 'NOT PASSED'}")
-    eid = result.EidInfo
-    check(eid is not None and bool(eid.DesKey) and bool(eid.UserInfo), "GetEidResult returned no encrypted EidInfo")
-    say(f"EidCode {eid.EidCode[:12]}…  DesKey {len(base64.b64decode(eid.DesKey))} bytes (SM2)  "
-        f"UserInfo {len(base64.b64decode(eid.UserInfo))} bytes (SM4-ECB)")
-    identity = decrypt_eid_info(eid.DesKey, eid.UserInfo)
+    result = client.call("GetEidResult", {"EidToken": token})
+    check(result.get("Text") is not None, "GetEidResult returned no Text")
+    passed = result["Text"]["ErrCode"] == 0
+    say(f"ErrCode {result['Text']['ErrCode']}  ->  {'PASSED' if passed else 'NOT PASSED'}")
+    eid = result.get("EidInfo") or {}
+    check(bool(eid.get("DesKey")) and bool(eid.get("UserInfo")), "GetEidResult returned no encrypted EidInfo")
+    say(f"EidCode {eid['EidCode'][:12]}…  DesKey {len(base64.b64decode(eid['DesKey']))} bytes (SM2)  "
+        f"UserInfo {len(base64.b64decode(eid['UserInfo']))} bytes (SM4-ECB)")
+    identity = decrypt_eid_info(eid["DesKey"], eid["UserInfo"])
     say(f"decrypted identity: name {mask_name(identity.get('name'))}, "
         f"idtype {identity.get('idtype')}, idnum {mask_id(identity.get('idnum'))}")
     check(identity.get("idnum") == ID_CARD and identity.get("name") == NAME,
@@ -391,18 +375,17 @@ def main() -> int:
     for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         os.environ.pop(var, None)
     print(__doc__.split("\n\n")[0])
-    print("(The backend's calls go through the official Tencent Cloud SDK for Python.)")
+    print(f"(The backend's calls go through tcfaceid.Client, tcfaceid {tcfaceid.__version__}.)")
     try:
         with emulator_process() as endpoint, Backend() as backend:
             print(f"FaceID service (emulator process): {endpoint}")
             print(f"business backend (this script):    {backend.base_url}")
-            client = faceid(endpoint)
-            browser = Browser()
-            saas_ok = saas_flow(client, backend, browser)
-            eid_ok = eid_flow(client, backend, browser)
-    except TencentCloudSDKException as e:
-        print(f"\ndemo FAILED: FaceID answered {e.get_code()}: {e.get_message()} "
-              f"(RequestId {e.get_request_id()})", file=sys.stderr)
+            with faceid(endpoint) as client:
+                browser = Browser()
+                saas_ok = saas_flow(client, backend, browser)
+                eid_ok = eid_flow(client, backend, browser)
+    except tcfaceid.Error as e:  # every failure of the client: service errors, transport, TLS, ...
+        print(f"\ndemo FAILED: {type(e).__name__}: {e}", file=sys.stderr)
         return 1
     except DemoError as e:
         print(f"\ndemo FAILED: {e}", file=sys.stderr)

@@ -207,11 +207,38 @@ static void give_back(tcf_client *c, CURL *h)
 }
 
 typedef struct exchange {
+    const char *upload; /* the request body */
+    size_t upload_len;
+    size_t uploaded; /* bytes handed to libcurl so far */
+    int rewind_refused;
     tcfp_buf body;
     tcfp_buf header_text; /* "name\0value\0" pairs of the last response head */
     size_t header_count;
     int too_large;
 } exchange;
+
+static size_t on_upload(char *buf, size_t size, size_t n, void *user)
+{
+    exchange *x = user;
+    size_t room = size * n, left = x->upload_len - x->uploaded;
+    size_t len = left < room ? left : room;
+    memcpy(buf, x->upload + x->uploaded, len);
+    x->uploaded += len;
+    return len;
+}
+
+/* libcurl rewinds the body to send the request again on a fresh connection when a reused one
+ * died before any byte of the answer arrived. The server may have run the action by then (a
+ * second DetectAuth, a second bill), so a call is one attempt: refuse any rewind once sending
+ * has begun, and let the caller decide (CURLE_SEND_FAIL_REWIND). */
+static int on_seek(void *user, curl_off_t offset, int origin)
+{
+    exchange *x = user;
+    if (origin == SEEK_SET && offset == 0 && x->uploaded == 0)
+        return CURL_SEEKFUNC_OK;
+    x->rewind_refused = 1;
+    return CURL_SEEKFUNC_CANTSEEK;
+}
 
 static size_t on_body(char *data, size_t size, size_t n, void *user)
 {
@@ -332,12 +359,15 @@ int tcf_client_call(tcf_client *c, const char *action, const void *params, size_
         goto done;
     }
     headers = next;
-    size_t body_len = 0;
-    const void *body = tcf_request_body(req, &body_len);
+    x.upload = tcf_request_body(req, &x.upload_len);
     curl_easy_setopt(h, CURLOPT_URL, tcf_request_url(req));
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x.upload_len);
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, on_upload);
+    curl_easy_setopt(h, CURLOPT_READDATA, &x);
+    curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_seek);
+    curl_easy_setopt(h, CURLOPT_SEEKDATA, &x);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
@@ -356,6 +386,10 @@ int tcf_client_call(tcf_client *c, const char *action, const void *params, size_
         if (x.too_large)
             rc = tcfp_fail(err, TCF_ETRANSPORT, "the response is larger than %u bytes",
                            MAX_RESPONSE);
+        else if (x.rewind_refused)
+            rc = tcfp_fail(err, TCF_ETRANSPORT,
+                           "the connection closed before any answer; the request may have been "
+                           "processed, so it was not sent again");
         else if (x.body.failed || x.header_text.failed)
             rc = tcfp_fail(err, TCF_ENOMEM, "out of memory while receiving the response");
         else
@@ -380,16 +414,17 @@ int tcf_client_call(tcf_client *c, const char *action, const void *params, size_
     rc = tcf_parse(out, (int)status, parsed, x.header_count, x.body.data, x.body.len, err);
     if (err)
         err->attempts = 1;
+    const char *request_id = rc == 0 ? tcf_response_request_id(*out) : (err ? err->request_id : "");
     emit(c, TCF_LOG_INFO, "action=%s host=%s latency_ms=%ld status=%ld request_id=%s%s%s", action,
-         c->host, ms, status,
-         rc == 0 ? tcf_response_request_id(*out) : (err ? err->request_id : ""),
+         c->host, ms, status, request_id && request_id[0] ? request_id : "-",
          rc == 0 ? "" : " error=",
          rc == 0 ? "" : (err && err->api_code[0] ? err->api_code : tcf_strerror(rc)));
 done:
     curl_slist_free_all(headers);
     if (h != NULL) {
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
+        curl_easy_setopt(h, CURLOPT_READDATA, NULL);
+        curl_easy_setopt(h, CURLOPT_SEEKDATA, NULL);
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
         give_back(c, h);
     }

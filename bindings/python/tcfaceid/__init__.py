@@ -1,7 +1,47 @@
-"""tcfaceid: a client for Tencent Cloud FaceID (API 2018-03-01).
+"""tcfaceid: a client for Tencent Cloud FaceID (人脸核身, API 2018-03-01).
 
-The native client (C core with this Python binding) is being built; today the
-package ships the local FaceID emulator, :mod:`tcfaceid.emulator`.
+A C core signs, builds, parses and sends requests; this package puts it under a Python API::
+
+    import tcfaceid
+    with tcfaceid.Client(endpoint="http://127.0.0.1:8455") as client:   # the bundled emulator
+        live_code = client.call("GetLiveCode")["LiveCode"]
+
+Errors are :class:`tcfaceid.Error` subclasses with ``.code``, ``.message``, ``.request_id``,
+``.http_status`` and ``.retryable``. The local FaceID emulator is :mod:`tcfaceid.emulator`
+(standard library only; importing it does not load the C extension).
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 __version__ = "0.1.0"
+
+_EXCEPTIONS = (
+    "Error", "InvalidArgumentError", "JSONError", "CredentialsError", "AuthError", "ClockSkewError",
+    "ThrottledError", "ServiceError", "InvalidParameterError", "TokenExpiredError", "TransportError",
+    "TimeoutError", "TLSError", "HTTPError", "CryptoError", "StateError",
+)
+_FRONT = ("Client", "PreparedRequest", "sign", "parse")
+
+__all__ = [*_FRONT, *_EXCEPTIONS, "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    # Loaded on first use, so that ``tcfaceid.emulator`` works without the compiled extension.
+    if name in _FRONT:
+        from . import client
+
+        value = getattr(client, name)
+    elif name in _EXCEPTIONS:
+        from . import _core
+
+        value = getattr(_core, name)
+    else:
+        raise AttributeError(f"module 'tcfaceid' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

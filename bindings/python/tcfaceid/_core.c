@@ -1,0 +1,1656 @@
+/* tcfaceid._core: the CPython binding of the C core (csrc/, docs/c-api.md).
+ *
+ * Rules (shared/DESIGN.md §4): multi-phase initialisation; the Client type and the exception
+ * classes live in module state (no static PyObject globals); the C core allocates with malloc
+ * only and runs with the GIL released around every network call and every sign/build/parse of a
+ * large input; bytes-like inputs go through the buffer protocol without copies.
+ *
+ * Client.close() and concurrent calls: every call()/prepare() registers itself as a reader
+ * (in_flight, under a pthread mutex) after checking that the client is open. close() marks the
+ * client closed -- later calls raise StateError -- then WAITS, with the GIL released, until the
+ * calls in flight have finished, and frees the native client. The one exception is close()
+ * called from inside a call on the same thread (from the log callback): waiting would deadlock,
+ * so the client is marked closed and the last call in flight frees it when it returns. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+
+#include "tcfaceid.h"
+#ifdef TCF_ALLOC_FAILURE_INJECTION
+#include "internal.h" /* tcfp_fail_allocations_after */
+#endif
+
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* Inputs at least this large are signed/built/parsed with the GIL released. Below it the work
+ * takes a few microseconds, less than getting the GIL back from a busy thread can cost. */
+#define NOGIL_MIN_BYTES ((size_t)16 * 1024)
+
+#if PY_VERSION_HEX < 0x030A0000 /* Python 3.9 */
+static inline PyObject *compat_new_ref(PyObject *obj)
+{
+    Py_INCREF(obj);
+    return obj;
+}
+static inline PyObject *compat_xnew_ref(PyObject *obj)
+{
+    Py_XINCREF(obj);
+    return obj;
+}
+#define Py_NewRef(obj) compat_new_ref((PyObject *)(obj))
+#define Py_XNewRef(obj) compat_xnew_ref((PyObject *)(obj))
+#endif
+
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+/* The default suffix of X-TC-RequestClient ("SDK_C_tcfaceid_<version>; python-3.11"). */
+#define DEFAULT_REQUEST_CLIENT "python-" STRINGIFY(PY_MAJOR_VERSION) "." STRINGIFY(PY_MINOR_VERSION)
+
+/* ---------------------------------------------------------------------------------------------
+ * Module state: the exception classes and the Client type
+ * ------------------------------------------------------------------------------------------- */
+
+enum {
+    E_ERROR,
+    E_INVALID_ARGUMENT,
+    E_JSON,
+    E_CREDENTIALS,
+    E_AUTH,
+    E_CLOCK_SKEW,
+    E_THROTTLED,
+    E_SERVICE,
+    E_INVALID_PARAMETER,
+    E_TOKEN_EXPIRED,
+    E_TRANSPORT,
+    E_TIMEOUT,
+    E_TLS,
+    E_HTTP,
+    E_CRYPTO,
+    E_STATE,
+    E_COUNT
+};
+
+enum { BUILTIN_NONE, BUILTIN_VALUE_ERROR, BUILTIN_TIMEOUT_ERROR };
+
+static const struct exception_spec {
+    const char *name; /* attribute name in the module */
+    int base;         /* index of the tcfaceid base class, -1: builtins.Exception */
+    int builtin;      /* a second, built-in base */
+    const char *code; /* class default of .code; NULL: None */
+    const char *doc;
+} exception_specs[E_COUNT] = {
+    [E_ERROR] = {"Error", -1, BUILTIN_NONE, NULL,
+                 "Base class of every tcfaceid error. Attributes: code, message, request_id, "
+                 "http_status, retryable, attempts, server_time."},
+    [E_INVALID_ARGUMENT] = {"InvalidArgumentError", E_ERROR, BUILTIN_VALUE_ERROR,
+                            "invalid_argument",
+                            "An invalid argument, caught locally: nothing was sent."},
+    [E_JSON] = {"JSONError", E_ERROR, BUILTIN_VALUE_ERROR, "bad_json",
+                "Bad JSON: request parameters that are not one JSON object, or a response body "
+                "that is not a usable envelope."},
+    [E_CREDENTIALS] = {"CredentialsError", E_ERROR, BUILTIN_NONE, "no_credentials",
+                       "No credentials could be found (environment, profile file)."},
+    [E_AUTH] = {"AuthError", E_ERROR, BUILTIN_NONE, NULL,
+                "The service refused the credentials or the signature (AuthFailure.*)."},
+    [E_CLOCK_SKEW] = {"ClockSkewError", E_AUTH, BUILTIN_NONE, NULL,
+                      "AuthFailure.SignatureExpire: the request time is more than five minutes "
+                      "away from the service's clock (see server_time)."},
+    [E_THROTTLED] = {"ThrottledError", E_ERROR, BUILTIN_NONE, NULL,
+                     "Rate limited by the service (RequestLimitExceeded*, LimitExceeded*)."},
+    [E_SERVICE] = {"ServiceError", E_ERROR, BUILTIN_NONE, NULL,
+                   "The service answered an error (Response.Error); see code."},
+    [E_INVALID_PARAMETER] = {"InvalidParameterError", E_SERVICE, BUILTIN_VALUE_ERROR, NULL,
+                             "The service rejected a parameter (InvalidParameter*, "
+                             "MissingParameter*, UnknownParameter*)."},
+    [E_TOKEN_EXPIRED] = {"TokenExpiredError", E_SERVICE, BUILTIN_NONE, NULL,
+                         "A BizToken / EidToken is no longer usable."},
+    [E_TRANSPORT] = {"TransportError", E_ERROR, BUILTIN_NONE, "transport",
+                     "The HTTP exchange failed (connection refused or reset, DNS, a truncated "
+                     "response)."},
+    [E_TIMEOUT] = {"TimeoutError", E_TRANSPORT, BUILTIN_TIMEOUT_ERROR, "timeout",
+                   "The connect or total timeout expired."},
+    [E_TLS] = {"TLSError", E_TRANSPORT, BUILTIN_NONE, "tls",
+               "TLS handshake or certificate verification failed."},
+    [E_HTTP] = {"HTTPError", E_TRANSPORT, BUILTIN_NONE, "http_status",
+                "An HTTP status other than 200 without an API error envelope."},
+    [E_CRYPTO] = {"CryptoError", E_ERROR, BUILTIN_NONE, "crypto",
+                  "A cryptographic operation failed."},
+    [E_STATE] = {"StateError", E_ERROR, BUILTIN_NONE, "state",
+                 "The operation does not fit the object's state (e.g. a closed Client)."},
+};
+
+typedef struct {
+    PyObject *exc[E_COUNT];
+    PyObject *client_type;
+} core_state;
+
+static core_state *module_state(PyObject *module)
+{
+    return (core_state *)PyModule_GetState(module);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Errors
+ * ------------------------------------------------------------------------------------------- */
+
+static int set_attr(PyObject *obj, const char *name, PyObject *value)
+{
+    if (value == NULL)
+        return -1;
+    int rc = PyObject_SetAttrString(obj, name, value);
+    Py_DECREF(value);
+    return rc;
+}
+
+static PyObject *str_or_none(const char *s)
+{
+    if (s == NULL || s[0] == '\0')
+        Py_RETURN_NONE;
+    return PyUnicode_DecodeUTF8(s, (Py_ssize_t)strlen(s), "replace");
+}
+
+static int starts_with(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Raise the exception that corresponds to a failed core call; always returns NULL. */
+static PyObject *raise_tcf(core_state *st, const tcf_error *err, int rc)
+{
+    int code = err->code != 0 ? err->code : rc;
+    const char *api = err->api_code;
+    int kind;
+    const char *local;
+    switch (code) {
+    case TCF_ENOMEM:
+        return PyErr_NoMemory();
+    case TCF_EINVAL:
+        kind = E_INVALID_ARGUMENT, local = "invalid_argument";
+        break;
+    case TCF_EJSON:
+        kind = E_JSON, local = "bad_json";
+        break;
+    case TCF_ENOCRED:
+        kind = E_CREDENTIALS, local = "no_credentials";
+        break;
+    case TCF_EAUTH:
+        kind = strcmp(api, "AuthFailure.SignatureExpire") == 0 ? E_CLOCK_SKEW : E_AUTH;
+        local = "auth_failure";
+        break;
+    case TCF_ETHROTTLED:
+        kind = E_THROTTLED, local = "throttled";
+        break;
+    case TCF_ETOKEN_EXPIRED:
+        kind = E_TOKEN_EXPIRED, local = "token_expired";
+        break;
+    case TCF_EAPI:
+        kind = starts_with(api, "InvalidParameter") || starts_with(api, "MissingParameter") ||
+                       starts_with(api, "UnknownParameter")
+                   ? E_INVALID_PARAMETER
+                   : E_SERVICE;
+        local = "service_error";
+        break;
+    case TCF_ETRANSPORT:
+        kind = E_TRANSPORT, local = "transport";
+        break;
+    case TCF_ETIMEOUT:
+        kind = E_TIMEOUT, local = "timeout";
+        break;
+    case TCF_ETLS:
+        kind = E_TLS, local = "tls";
+        break;
+    case TCF_EHTTP:
+        kind = E_HTTP, local = "http_status";
+        break;
+    case TCF_ECRYPTO:
+        kind = E_CRYPTO, local = "crypto";
+        break;
+    case TCF_ESTATE:
+        kind = E_STATE, local = "state";
+        break;
+    default:
+        kind = E_ERROR, local = "error";
+        break;
+    }
+    const char *message = err->message[0] ? err->message : tcf_strerror(code);
+    /* One line: "<api_code>: <message> (RequestId <id>)"; %s decodes UTF-8 with "replace". */
+    PyObject *text;
+    if (api[0] && err->request_id[0])
+        text = PyUnicode_FromFormat("%s: %s (RequestId %s)", api, message, err->request_id);
+    else if (api[0])
+        text = PyUnicode_FromFormat("%s: %s", api, message);
+    else if (err->request_id[0])
+        text = PyUnicode_FromFormat("%s (RequestId %s)", message, err->request_id);
+    else
+        text = PyUnicode_FromFormat("%s", message);
+    if (text == NULL)
+        return NULL;
+    PyObject *exc = PyObject_CallOneArg(st->exc[kind], text);
+    Py_DECREF(text);
+    if (exc == NULL)
+        return NULL;
+    if (set_attr(exc, "code", PyUnicode_FromString(api[0] ? api : local)) < 0 ||
+        set_attr(exc, "message",
+                 PyUnicode_DecodeUTF8(message, (Py_ssize_t)strlen(message), "replace")) < 0 ||
+        set_attr(exc, "request_id", str_or_none(err->request_id)) < 0 ||
+        set_attr(exc, "http_status",
+                 err->http_status ? PyLong_FromLong(err->http_status) : Py_NewRef(Py_None)) < 0 ||
+        set_attr(exc, "retryable", PyBool_FromLong(err->retryable != 0)) < 0 ||
+        set_attr(exc, "attempts", PyLong_FromLong(err->attempts)) < 0 ||
+        set_attr(exc, "server_time",
+                 err->server_time ? PyLong_FromLongLong(err->server_time) : Py_NewRef(Py_None)) <
+            0) {
+        Py_DECREF(exc);
+        return NULL;
+    }
+    PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+    Py_DECREF(exc);
+    return NULL;
+}
+
+/* Raise a failure found by the binding itself, with the same attributes as the core's. */
+static PyObject *raise_local(core_state *st, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static PyObject *raise_local(core_state *st, int code, const char *fmt, ...)
+{
+    tcf_error err;
+    tcf_error_clear(&err);
+    err.code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err.message, sizeof err.message, fmt, ap);
+    va_end(ap);
+    return raise_tcf(st, &err, code);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Argument helpers
+ * ------------------------------------------------------------------------------------------- */
+
+/* Match a vectorcall's arguments to names[0..n): at most max_positional positional ones, the
+ * first `required` mandatory. out[i] is a borrowed reference or NULL. */
+static int match_args(const char *fname, const char *const *names, Py_ssize_t n,
+                      Py_ssize_t max_positional, Py_ssize_t required, PyObject *const *args,
+                      Py_ssize_t nargs, PyObject *kwnames, PyObject **out)
+{
+    for (Py_ssize_t i = 0; i < n; i++)
+        out[i] = NULL;
+    if (nargs > max_positional) {
+        if (max_positional == 0)
+            PyErr_Format(PyExc_TypeError, "%s() takes no positional arguments", fname);
+        else
+            PyErr_Format(PyExc_TypeError, "%s() takes at most %zd positional arguments (%zd given)",
+                         fname, max_positional, nargs);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < nargs; i++)
+        out[i] = args[i];
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    for (Py_ssize_t k = 0; k < nkw; k++) {
+        PyObject *key = PyTuple_GET_ITEM(kwnames, k);
+        const char *name = PyUnicode_AsUTF8(key);
+        if (name == NULL)
+            return -1;
+        Py_ssize_t j = 0;
+        while (j < n && strcmp(names[j], name) != 0)
+            j++;
+        if (j == n) {
+            PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%U'", fname,
+                         key);
+            return -1;
+        }
+        if (out[j] != NULL) {
+            PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%s'", fname,
+                         names[j]);
+            return -1;
+        }
+        out[j] = args[nargs + k];
+    }
+    for (Py_ssize_t i = 0; i < required; i++) {
+        if (out[i] == NULL) {
+            PyErr_Format(PyExc_TypeError, "%s() missing required argument '%s'", fname, names[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* A str argument as UTF-8 (borrowed from the str object); None or absent gives NULL when
+ * optional. NUL characters are refused: the core takes C strings. */
+static int get_text(core_state *st, PyObject *obj, const char *name, int optional, const char **out)
+{
+    *out = NULL;
+    if (obj == NULL || (optional && obj == Py_None))
+        return 0;
+    if (!PyUnicode_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "%s must be a str%s, not %.100s", name,
+                     optional ? " or None" : "", Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    Py_ssize_t n;
+    const char *s = PyUnicode_AsUTF8AndSize(obj, &n);
+    if (s == NULL)
+        return -1;
+    if (strlen(s) != (size_t)n) {
+        raise_local(st, TCF_EINVAL, "%s contains a NUL character", name);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+/* A bytes-like object through the buffer protocol (no copy), or a str as UTF-8. */
+typedef struct byte_input {
+    Py_buffer view;
+    int has_view;
+    const char *data;
+    size_t len;
+} byte_input;
+
+static int byte_input_get(byte_input *b, PyObject *obj, const char *name, int allow_str)
+{
+    memset(b, 0, sizeof *b);
+    if (allow_str && PyUnicode_Check(obj)) {
+        Py_ssize_t n;
+        const char *s = PyUnicode_AsUTF8AndSize(obj, &n);
+        if (s == NULL)
+            return -1;
+        b->data = s;
+        b->len = (size_t)n;
+        return 0;
+    }
+    if (PyObject_GetBuffer(obj, &b->view, PyBUF_SIMPLE) != 0) {
+        if (PyErr_ExceptionMatches(PyExc_TypeError)) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_TypeError, "%s must be a bytes-like object%s, not %.100s", name,
+                         allow_str ? " or str" : "", Py_TYPE(obj)->tp_name);
+        }
+        return -1;
+    }
+    b->has_view = 1;
+    b->data = b->view.buf;
+    b->len = (size_t)b->view.len;
+    return 0;
+}
+
+static void byte_input_release(byte_input *b)
+{
+    if (b->has_view) {
+        PyBuffer_Release(&b->view);
+        b->has_view = 0;
+    }
+}
+
+static int get_long_long(PyObject *obj, const char *name, long long *out)
+{
+    if (!PyLong_Check(obj) || PyBool_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "%s must be an int, not %.100s", name, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    *out = PyLong_AsLongLong(obj);
+    return (*out == -1 && PyErr_Occurred()) ? -1 : 0;
+}
+
+/* The thread state this thread saved when it released the GIL to run core code, so that the
+ * log callback can take the GIL back in the right (sub)interpreter. */
+static _Thread_local PyThreadState *tls_tstate;
+
+#define NOGIL_BEGIN                                                                                \
+    {                                                                                              \
+        PyThreadState *nogil_prev_ = tls_tstate;                                                   \
+        PyThreadState *nogil_save_ = PyEval_SaveThread();                                          \
+        tls_tstate = nogil_save_;
+#define NOGIL_END                                                                                  \
+    tls_tstate = nogil_prev_;                                                                      \
+    PyEval_RestoreThread(nogil_save_);                                                             \
+    }
+
+/* ---------------------------------------------------------------------------------------------
+ * version(), sign(), parse()
+ * ------------------------------------------------------------------------------------------- */
+
+PyDoc_STRVAR(version_doc, "version($module, /)\n--\n\n"
+                          "The version of the linked C core, \"MAJOR.MINOR.PATCH\".");
+
+static PyObject *core_version(PyObject *module, PyObject *unused)
+{
+    (void)module;
+    (void)unused;
+    return PyUnicode_FromString(tcf_version());
+}
+
+enum {
+    K_ALGORITHM,
+    K_SECRET_ID,
+    K_SECRET_KEY,
+    K_TOKEN,
+    K_SERVICE,
+    K_HOST,
+    K_REGION,
+    K_ACTION,
+    K_VERSION,
+    K_LANGUAGE,
+    K_METHOD,
+    K_PATH,
+    K_CONTENT_TYPE,
+    K_CANONICAL_QUERY,
+    K_SIGNED_HEADERS,
+    K_STRING_COUNT, /* the keys above are optional strings */
+    K_TIMESTAMP = K_STRING_COUNT,
+    K_UNSIGNED_PAYLOAD,
+    K_BODY,
+    K_PARAMS,
+    K_COUNT
+};
+
+static const char *const sign_keys[K_COUNT] = {
+    [K_ALGORITHM] = "algorithm",
+    [K_SECRET_ID] = "secret_id",
+    [K_SECRET_KEY] = "secret_key",
+    [K_TOKEN] = "token",
+    [K_SERVICE] = "service",
+    [K_HOST] = "host",
+    [K_REGION] = "region",
+    [K_ACTION] = "action",
+    [K_VERSION] = "version",
+    [K_LANGUAGE] = "language",
+    [K_METHOD] = "method",
+    [K_PATH] = "path",
+    [K_CONTENT_TYPE] = "content_type",
+    [K_CANONICAL_QUERY] = "canonical_query",
+    [K_SIGNED_HEADERS] = "signed_headers",
+    [K_TIMESTAMP] = "timestamp",
+    [K_UNSIGNED_PAYLOAD] = "unsigned_payload",
+    [K_BODY] = "body",
+    [K_PARAMS] = "params",
+};
+
+/* Everything sign() allocates; released by sign_scratch_free. */
+typedef struct sign_scratch {
+    byte_input body;
+    char *signed_headers; /* a copy, split in place */
+    tcf_header *extra;
+    tcf_header *params;
+    PyObject *keep; /* a list holding the str objects whose UTF-8 the params point to */
+} sign_scratch;
+
+static void sign_scratch_free(sign_scratch *x)
+{
+    byte_input_release(&x->body);
+    PyMem_Free(x->signed_headers);
+    PyMem_Free(x->extra);
+    PyMem_Free(x->params);
+    Py_XDECREF(x->keep);
+}
+
+/* The value of an extra signed header, as tcf-sign takes it: x-tc-action, -region, -version,
+ * -language and -token from the keyword of the same name, x-tc-timestamp from timestamp. */
+static const char *signed_header_value(const char *name, const char *const *s,
+                                       const char *timestamp_text)
+{
+    static const struct {
+        const char *header;
+        int key;
+    } mapped[] = {
+        {"x-tc-action", K_ACTION},     {"x-tc-region", K_REGION}, {"x-tc-version", K_VERSION},
+        {"x-tc-language", K_LANGUAGE}, {"x-tc-token", K_TOKEN},
+    };
+    for (size_t i = 0; i < sizeof mapped / sizeof mapped[0]; i++)
+        if (strcasecmp(name, mapped[i].header) == 0)
+            return s[mapped[i].key];
+    if (strcasecmp(name, "x-tc-timestamp") == 0)
+        return timestamp_text;
+    return NULL;
+}
+
+static int sign_signed_headers(core_state *st, sign_scratch *x, tcf_sign_input *in,
+                               const char *list, const char *const *s, const char *timestamp_text)
+{
+    size_t len = strlen(list);
+    x->signed_headers = PyMem_Malloc(len + 1);
+    x->extra = PyMem_Calloc(len / 2 + 1, sizeof *x->extra);
+    if (x->signed_headers == NULL || x->extra == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memcpy(x->signed_headers, list, len + 1);
+    int seen_content_type = 0, seen_host = 0;
+    size_t count = 0;
+    char *p = x->signed_headers;
+    for (;;) {
+        char *end = strchr(p, ';');
+        if (end)
+            *end = '\0';
+        if (*p == '\0') {
+            raise_local(st, TCF_EINVAL, "signed_headers has an empty name");
+            return -1;
+        }
+        if (strcasecmp(p, "content-type") == 0) {
+            seen_content_type = 1;
+        } else if (strcasecmp(p, "host") == 0) {
+            seen_host = 1;
+        } else {
+            const char *value = signed_header_value(p, s, timestamp_text);
+            if (value == NULL) {
+                raise_local(st, TCF_EINVAL,
+                            "signed header \"%.64s\" has no value: besides content-type and "
+                            "host, only x-tc-action, x-tc-region, x-tc-version, x-tc-language, "
+                            "x-tc-token and x-tc-timestamp can be signed, with the value of the "
+                            "keyword of the same name",
+                            p);
+                return -1;
+            }
+            x->extra[count].name = p;
+            x->extra[count].value = value;
+            count++;
+        }
+        if (end == NULL)
+            break;
+        p = end + 1;
+    }
+    if (!seen_content_type || !seen_host) {
+        raise_local(st, TCF_EINVAL, "signed_headers must include content-type and host");
+        return -1;
+    }
+    in->extra_signed_headers = x->extra;
+    in->extra_signed_header_count = count;
+    return 0;
+}
+
+/* v1 parameters: a mapping name -> str (or int, written in decimal). */
+static int sign_params(core_state *st, sign_scratch *x, tcf_sign_input *in, PyObject *mapping)
+{
+    if (!PyMapping_Check(mapping) || PyUnicode_Check(mapping) || PyBytes_Check(mapping)) {
+        PyErr_Format(PyExc_TypeError, "params must be a mapping, not %.100s",
+                     Py_TYPE(mapping)->tp_name);
+        return -1;
+    }
+    PyObject *items = PyMapping_Items(mapping);
+    if (items == NULL)
+        return -1;
+    Py_ssize_t n = PyList_GET_SIZE(items);
+    x->keep = PyList_New(2 * n);
+    x->params = PyMem_Calloc((size_t)n + 1, sizeof *x->params);
+    if (x->keep == NULL || x->params == NULL) {
+        Py_DECREF(items);
+        if (x->params == NULL)
+            PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyList_GET_ITEM(items, i);
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2) {
+            PyErr_SetString(PyExc_TypeError, "params.items() must give (name, value) pairs");
+            goto fail;
+        }
+        PyObject *name = PyTuple_GET_ITEM(item, 0), *value = PyTuple_GET_ITEM(item, 1);
+        if (!PyUnicode_Check(name)) {
+            PyErr_Format(PyExc_TypeError, "params names must be str, not %.100s",
+                         Py_TYPE(name)->tp_name);
+            goto fail;
+        }
+        if (PyUnicode_Check(value)) {
+            Py_INCREF(value);
+        } else if (PyLong_Check(value) && !PyBool_Check(value)) {
+            value = PyObject_Str(value);
+            if (value == NULL)
+                goto fail;
+        } else {
+            PyErr_Format(PyExc_TypeError, "params[%R] must be a str or an int, not %.100s", name,
+                         Py_TYPE(value)->tp_name);
+            goto fail;
+        }
+        Py_INCREF(name);
+        PyList_SET_ITEM(x->keep, 2 * i, name);
+        PyList_SET_ITEM(x->keep, 2 * i + 1, value);
+        if (get_text(st, name, "a params name", 0, &x->params[i].name) < 0 ||
+            get_text(st, value, "a params value", 0, &x->params[i].value) < 0)
+            goto fail;
+    }
+    Py_DECREF(items);
+    in->params = x->params;
+    in->param_count = (size_t)n;
+    return 0;
+fail:
+    Py_DECREF(items);
+    return -1;
+}
+
+PyDoc_STRVAR(sign_doc,
+             "sign($module, /, **inputs)\n--\n\n"
+             "Sign a request with tcf_sign and return every intermediate.\n\n"
+             "Keywords are the input keys of a vector of shared/vectors/tc3.json: algorithm,\n"
+             "secret_id, secret_key, token, service, host, region, action, version, language,\n"
+             "timestamp (int), method, path, content_type, canonical_query, unsigned_payload\n"
+             "(bool), signed_headers, body (bytes-like or str; default b\"\") and params (v1: a\n"
+             "mapping of the raw parameters). Returns a dict: TC3 hashed_payload,\n"
+             "canonical_request, string_to_sign, signature, authorization; v1 string_to_sign,\n"
+             "signature.");
+
+static PyObject *core_sign(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                           PyObject *kwnames)
+{
+    core_state *st = module_state(module);
+    PyObject *v[K_COUNT];
+    if (match_args("sign", sign_keys, K_COUNT, 0, 0, args, nargs, kwnames, v) < 0)
+        return NULL;
+    const char *s[K_STRING_COUNT];
+    for (int k = 0; k < K_STRING_COUNT; k++)
+        if (get_text(st, v[k], sign_keys[k], 1, &s[k]) < 0)
+            return NULL;
+
+    tcf_sign_input in = TCF_SIGN_INPUT_INIT;
+    in.algorithm = s[K_ALGORITHM];
+    in.secret_id = s[K_SECRET_ID];
+    in.secret_key = s[K_SECRET_KEY];
+    in.service = s[K_SERVICE];
+    in.host = s[K_HOST];
+    in.method = s[K_METHOD];
+    in.path = s[K_PATH];
+    in.content_type = s[K_CONTENT_TYPE];
+    in.canonical_query = s[K_CANONICAL_QUERY];
+
+    char timestamp_text[24];
+    const char *timestamp = NULL;
+    if (v[K_TIMESTAMP] != NULL && v[K_TIMESTAMP] != Py_None) {
+        if (get_long_long(v[K_TIMESTAMP], "timestamp", &in.timestamp) < 0)
+            return NULL;
+        snprintf(timestamp_text, sizeof timestamp_text, "%lld", in.timestamp);
+        timestamp = timestamp_text;
+    } else if (in.algorithm == NULL || strcmp(in.algorithm, "TC3-HMAC-SHA256") == 0) {
+        return raise_local(st, TCF_EINVAL, "sign: timestamp is missing (TC3 signs it)");
+    }
+    if (v[K_UNSIGNED_PAYLOAD] != NULL && v[K_UNSIGNED_PAYLOAD] != Py_None) {
+        int b = PyObject_IsTrue(v[K_UNSIGNED_PAYLOAD]);
+        if (b < 0)
+            return NULL;
+        in.unsigned_payload = b;
+    }
+
+    sign_scratch x;
+    memset(&x, 0, sizeof x);
+    PyObject *result = NULL;
+    if (v[K_BODY] != NULL && v[K_BODY] != Py_None) {
+        if (byte_input_get(&x.body, v[K_BODY], "body", 1) < 0)
+            goto done;
+        in.body = (const unsigned char *)x.body.data;
+        in.body_len = x.body.len;
+    }
+    if (s[K_SIGNED_HEADERS] != NULL &&
+        sign_signed_headers(st, &x, &in, s[K_SIGNED_HEADERS], s, timestamp) < 0)
+        goto done;
+    if (v[K_PARAMS] != NULL && v[K_PARAMS] != Py_None && sign_params(st, &x, &in, v[K_PARAMS]) < 0)
+        goto done;
+
+    tcf_signature *sig = NULL;
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc;
+    if (in.body_len >= NOGIL_MIN_BYTES) {
+        NOGIL_BEGIN
+        rc = tcf_sign(&sig, &in, &err);
+        NOGIL_END
+    } else {
+        rc = tcf_sign(&sig, &in, &err);
+    }
+    if (rc != 0) {
+        raise_tcf(st, &err, rc);
+        goto done;
+    }
+    static const char *const fields[] = {"hashed_payload", "canonical_request", "string_to_sign",
+                                         "signature", "authorization"};
+    result = PyDict_New();
+    for (size_t i = 0; result != NULL && i < sizeof fields / sizeof fields[0]; i++) {
+        const char *value = tcf_signature_get(sig, fields[i]);
+        if (value == NULL)
+            continue;
+        PyObject *text = PyUnicode_DecodeUTF8(value, (Py_ssize_t)strlen(value), "strict");
+        if (text == NULL || PyDict_SetItemString(result, fields[i], text) < 0)
+            Py_CLEAR(result);
+        Py_XDECREF(text);
+    }
+    tcf_signature_free(sig);
+done:
+    sign_scratch_free(&x);
+    return result;
+}
+
+/* Response headers for tcf_parse: C strings borrowed from str/bytes objects held in `keep`. */
+typedef struct header_input {
+    tcf_header *items;
+    size_t count;
+    PyObject *keep;
+} header_input;
+
+static int header_text(core_state *st, PyObject *obj, const char *what, const char **out)
+{
+    if (PyBytes_Check(obj)) {
+        const char *s = PyBytes_AS_STRING(obj);
+        if (strlen(s) != (size_t)PyBytes_GET_SIZE(obj)) {
+            raise_local(st, TCF_EINVAL, "%s contains a NUL byte", what);
+            return -1;
+        }
+        *out = s;
+        return 0;
+    }
+    if (!PyUnicode_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "header names and values must be str, not %.100s",
+                     Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    return get_text(st, obj, what, 0, out);
+}
+
+static int header_input_get(core_state *st, header_input *h, PyObject *headers)
+{
+    memset(h, 0, sizeof *h);
+    if (headers == Py_None)
+        return 0;
+    PyObject *source;
+    if (PyDict_Check(headers)) {
+        source = PyDict_Items(headers);
+    } else {
+        PyObject *items = PyObject_GetAttrString(headers, "items");
+        if (items == NULL) {
+            if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+                return -1;
+            PyErr_Clear();
+            source = Py_NewRef(headers);
+        } else {
+            source = PyObject_CallNoArgs(items);
+            Py_DECREF(items);
+        }
+    }
+    if (source == NULL)
+        return -1;
+    if (PyUnicode_Check(source) || PyBytes_Check(source)) {
+        Py_DECREF(source);
+        PyErr_SetString(PyExc_TypeError,
+                        "headers must be a mapping or an iterable of (name, value) pairs");
+        return -1;
+    }
+    /* A snapshot (a tuple): a list another thread mutates cannot free items under us. */
+    PyObject *iter = PyObject_GetIter(source);
+    Py_DECREF(source);
+    if (iter == NULL) {
+        if (PyErr_ExceptionMatches(PyExc_TypeError)) {
+            PyErr_Clear();
+            PyErr_SetString(PyExc_TypeError,
+                            "headers must be a mapping or an iterable of (name, value) pairs");
+        }
+        return -1;
+    }
+    PyObject *seq = PySequence_Tuple(iter);
+    Py_DECREF(iter);
+    if (seq == NULL)
+        return -1;
+    Py_ssize_t n = PyTuple_GET_SIZE(seq);
+    h->keep = PyList_New(2 * n);
+    h->items = PyMem_Calloc((size_t)n + 1, sizeof *h->items);
+    if (h->keep == NULL || h->items == NULL) {
+        if (h->items == NULL)
+            PyErr_NoMemory();
+        goto fail;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *pair = PyTuple_GET_ITEM(seq, i);
+        if (PyList_Check(pair))
+            pair = PySequence_Tuple(pair); /* a snapshot too */
+        else if (PyTuple_Check(pair))
+            Py_INCREF(pair);
+        else
+            pair = NULL;
+        if (pair == NULL || PyTuple_GET_SIZE(pair) != 2) {
+            if (pair != NULL || !PyErr_Occurred())
+                PyErr_Format(PyExc_TypeError, "headers must be (name, value) pairs, got %.100s",
+                             Py_TYPE(PyTuple_GET_ITEM(seq, i))->tp_name);
+            Py_XDECREF(pair);
+            goto fail;
+        }
+        PyObject *name = PyTuple_GET_ITEM(pair, 0), *value = PyTuple_GET_ITEM(pair, 1);
+        /* Own references: the GIL may be released while the core reads the strings. */
+        PyList_SET_ITEM(h->keep, 2 * i, Py_NewRef(name));
+        PyList_SET_ITEM(h->keep, 2 * i + 1, Py_NewRef(value));
+        Py_DECREF(pair);
+        if (header_text(st, name, "a header name", &h->items[i].name) < 0 ||
+            header_text(st, value, "a header value", &h->items[i].value) < 0)
+            goto fail;
+    }
+    Py_DECREF(seq);
+    h->count = (size_t)n;
+    return 0;
+fail:
+    Py_DECREF(seq);
+    return -1;
+}
+
+static void header_input_free(header_input *h)
+{
+    PyMem_Free(h->items);
+    Py_CLEAR(h->keep);
+}
+
+PyDoc_STRVAR(parse_doc,
+             "parse($module, /, status, headers, body)\n--\n\n"
+             "Parse an HTTP answer (sans-IO). headers: a mapping or an iterable of (name,\n"
+             "value) pairs (only Date is used); body: bytes-like. Returns (the Response object\n"
+             "without RequestId as JSON bytes, request_id or None, server_time: the Date\n"
+             "header in Unix seconds, 0 if none). Raises the mapped Error subclass.");
+
+static PyObject *core_parse(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                            PyObject *kwnames)
+{
+    static const char *const names[] = {"status", "headers", "body"};
+    core_state *st = module_state(module);
+    PyObject *v[3];
+    if (match_args("parse", names, 3, 3, 3, args, nargs, kwnames, v) < 0)
+        return NULL;
+    long long status;
+    if (get_long_long(v[0], "status", &status) < 0)
+        return NULL;
+    if (status < INT_MIN || status > INT_MAX)
+        return raise_local(st, TCF_EINVAL, "parse: status %lld is not an HTTP status", status);
+    header_input h;
+    if (header_input_get(st, &h, v[1]) < 0) {
+        header_input_free(&h);
+        return NULL;
+    }
+    byte_input body;
+    if (byte_input_get(&body, v[2], "body", 0) < 0) {
+        header_input_free(&h);
+        return NULL;
+    }
+    tcf_response *resp = NULL;
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc;
+    if (body.len >= NOGIL_MIN_BYTES) {
+        NOGIL_BEGIN
+        rc = tcf_parse(&resp, (int)status, h.items, h.count, body.data, body.len, &err);
+        NOGIL_END
+    } else {
+        rc = tcf_parse(&resp, (int)status, h.items, h.count, body.data, body.len, &err);
+    }
+    byte_input_release(&body);
+    header_input_free(&h);
+    if (rc != 0)
+        return raise_tcf(st, &err, rc);
+    size_t len = 0;
+    const char *json = tcf_response_json(resp, &len);
+    PyObject *result =
+        Py_BuildValue("(y#NL)", json, (Py_ssize_t)len, str_or_none(tcf_response_request_id(resp)),
+                      tcf_response_server_time(resp));
+    tcf_response_free(resp);
+    return result;
+}
+
+#ifdef TCF_ALLOC_FAILURE_INJECTION
+PyDoc_STRVAR(fail_allocations_doc,
+             "_fail_allocations_after($module, n, /)\n--\n\n"
+             "Test hook of debug builds (TCFACEID_DEBUG=1): make the n-th following allocation\n"
+             "of the C core, and every later one, fail; 0 turns it off.");
+
+static PyObject *core_fail_allocations_after(PyObject *module, PyObject *arg)
+{
+    (void)module;
+    long n = PyLong_AsLong(arg);
+    if (n == -1 && PyErr_Occurred())
+        return NULL;
+    tcfp_fail_allocations_after(n);
+    Py_RETURN_NONE;
+}
+#endif
+
+/* ---------------------------------------------------------------------------------------------
+ * Client
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct ClientObject {
+    PyObject_HEAD
+        /* Both NULL once closed and released. Guarded by mu together with the fields below. */
+        tcf_client *client;
+    tcf_config *config; /* the same options as the client's: for prepare() */
+    PyObject *log;      /* callable or NULL */
+    PyObject *endpoint; /* str */
+    PyObject *weakrefs;
+    pthread_mutex_t mu;
+    pthread_cond_t idle;     /* signalled when in_flight drops to 0 */
+    unsigned long in_flight; /* call()/prepare() running */
+    unsigned waiting;        /* close() calls waiting for in_flight == 0 */
+    int closed;
+    int sync_ready; /* mu and idle are initialised */
+} ClientObject;
+
+/* The calls this thread has in flight (a stack), to spot close() from inside one of them. */
+typedef struct call_frame {
+    ClientObject *client;
+    struct call_frame *prev;
+} call_frame;
+static _Thread_local call_frame *tls_frames;
+
+static void free_native(tcf_client *client, tcf_config *config)
+{
+    tcf_client_free(client);
+    tcf_config_free(config);
+}
+
+/* Become a reader; StateError when the client is closed. */
+static int client_enter(ClientObject *self, core_state *st, call_frame *frame)
+{
+    pthread_mutex_lock(&self->mu);
+    int closed = self->closed;
+    if (!closed)
+        self->in_flight++;
+    pthread_mutex_unlock(&self->mu);
+    if (closed) {
+        raise_local(st, TCF_ESTATE, "the client is closed");
+        return -1;
+    }
+    frame->client = self;
+    frame->prev = tls_frames;
+    /* The frame lives on the caller's stack until client_leave unlinks it, before the caller
+     * returns; GCC 12+ cannot see that once client_enter is inlined. */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdangling-pointer"
+#endif
+    tls_frames = frame;
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+#pragma GCC diagnostic pop
+#endif
+    return 0;
+}
+
+static void client_leave(ClientObject *self, call_frame *frame)
+{
+    tls_frames = frame->prev;
+    tcf_client *client = NULL;
+    tcf_config *config = NULL;
+    pthread_mutex_lock(&self->mu);
+    if (--self->in_flight == 0) {
+        if (self->closed && self->waiting == 0) {
+            /* close() was called from inside a call of this client: finish it here. */
+            client = self->client;
+            config = self->config;
+            self->client = NULL;
+            self->config = NULL;
+        }
+        pthread_cond_broadcast(&self->idle);
+    }
+    pthread_mutex_unlock(&self->mu);
+    if (client != NULL || config != NULL) {
+        NOGIL_BEGIN
+        free_native(client, config);
+        NOGIL_END
+    }
+}
+
+/* The log callback of the core: runs on the calling thread while the GIL is released. */
+static void log_trampoline(void *user, int level, const char *line)
+{
+    ClientObject *self = user;
+    PyThreadState *saved = tls_tstate;
+    PyGILState_STATE gil = PyGILState_UNLOCKED;
+    if (saved != NULL) {
+        tls_tstate = NULL;
+        PyEval_RestoreThread(saved);
+    } else {
+        /* A thread that did not come through NOGIL_BEGIN (the core never does this today). */
+        gil = PyGILState_Ensure();
+    }
+    PyObject *log = self->log;
+    if (log != NULL) {
+        Py_INCREF(log);
+        /* "replace": a line cut at 511 bytes may end in the middle of a character. */
+        PyObject *text = PyUnicode_DecodeUTF8(line, (Py_ssize_t)strlen(line), "replace");
+        PyObject *result = text ? PyObject_CallFunction(log, "iO", level, text) : NULL;
+        if (result == NULL)
+            PyErr_WriteUnraisable(log);
+        Py_XDECREF(result);
+        Py_XDECREF(text);
+        Py_DECREF(log);
+    }
+    if (saved != NULL) {
+        PyEval_SaveThread();
+        tls_tstate = saved;
+    } else {
+        PyGILState_Release(gil);
+    }
+}
+
+static int client_traverse(ClientObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->log);
+    return 0;
+}
+
+static int client_clear(ClientObject *self)
+{
+    Py_CLEAR(self->log);
+    return 0;
+}
+
+static void client_dealloc(ClientObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    if (self->weakrefs != NULL)
+        PyObject_ClearWeakRefs((PyObject *)self);
+    /* No call can be in flight: each holds a reference to self. */
+    free_native(self->client, self->config);
+    self->client = NULL;
+    self->config = NULL;
+    if (self->sync_ready) {
+        pthread_cond_destroy(&self->idle);
+        pthread_mutex_destroy(&self->mu);
+    }
+    Py_CLEAR(self->log);
+    Py_CLEAR(self->endpoint);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+/* "https://faceid.tencentcloudapi.com": the URL of a request built with this config, without
+ * the final "/" (the core normalises the endpoint: scheme and host lower-cased, default host). */
+static PyObject *endpoint_of(core_state *st, const tcf_config *config)
+{
+    tcf_request *req = NULL;
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc = tcf_build(&req, config, "GetLiveCode", NULL, 0, 0, &err);
+    if (rc != 0)
+        return raise_tcf(st, &err, rc);
+    const char *url = tcf_request_url(req);
+    size_t len = strlen(url);
+    if (len > 0 && url[len - 1] == '/')
+        len--;
+    PyObject *result = PyUnicode_DecodeUTF8(url, (Py_ssize_t)len, "strict");
+    tcf_request_free(req);
+    return result;
+}
+
+static int timeout_ms(core_state *st, double seconds, const char *name, long *out)
+{
+    /* libcurl takes milliseconds; 0 would mean "the default", so round up. */
+    if (!isfinite(seconds) || seconds <= 0.0 || seconds > 2147483.0) {
+        raise_local(st, TCF_EINVAL, "%s must be a number of seconds > 0 and <= 2147483", name);
+        return -1;
+    }
+    *out = (long)ceil(seconds * 1000.0);
+    return 0;
+}
+
+static PyObject *client_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"secret_id", "secret_key",      "token",   "region", "endpoint",
+                             "language",  "connect_timeout", "timeout", "proxy",  "ca_bundle",
+                             "verify",    "request_client",  "log",     NULL};
+    core_state *st = (core_state *)PyType_GetModuleState(type);
+    if (st == NULL)
+        return NULL;
+    PyObject *o_secret_id = NULL, *o_secret_key = NULL, *o_token = NULL, *o_region = NULL,
+             *o_endpoint = NULL, *o_language = NULL, *o_proxy = NULL, *o_ca_bundle = NULL,
+             *o_request_client = NULL, *o_log = NULL;
+    double connect_timeout = 5.0, timeout = 30.0;
+    PyObject *o_verify = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$OOOOOOddOOOOO:Client", kwlist, &o_secret_id,
+                                     &o_secret_key, &o_token, &o_region, &o_endpoint, &o_language,
+                                     &connect_timeout, &timeout, &o_proxy, &o_ca_bundle, &o_verify,
+                                     &o_request_client, &o_log))
+        return NULL;
+
+    tcf_config_options config = TCF_CONFIG_OPTIONS_INIT;
+    tcf_client_options options = TCF_CLIENT_OPTIONS_INIT;
+    const char *request_client = NULL;
+    if (get_text(st, o_secret_id, "secret_id", 1, &config.secret_id) < 0 ||
+        get_text(st, o_secret_key, "secret_key", 1, &config.secret_key) < 0 ||
+        get_text(st, o_token, "token", 1, &config.token) < 0 ||
+        get_text(st, o_region, "region", 1, &config.region) < 0 ||
+        get_text(st, o_endpoint, "endpoint", 1, &config.endpoint) < 0 ||
+        get_text(st, o_language, "language", 1, &config.language) < 0 ||
+        get_text(st, o_proxy, "proxy", 1, &options.proxy) < 0 ||
+        get_text(st, o_ca_bundle, "ca_bundle", 1, &options.ca_bundle) < 0 ||
+        get_text(st, o_request_client, "request_client", 1, &request_client) < 0)
+        return NULL;
+    config.request_client = request_client ? request_client : DEFAULT_REQUEST_CLIENT;
+    if (timeout_ms(st, connect_timeout, "connect_timeout", &options.connect_timeout_ms) < 0 ||
+        timeout_ms(st, timeout, "timeout", &options.timeout_ms) < 0)
+        return NULL;
+    /* Only True or False: verify=None or a CA path (requests-style) must not mean "insecure". */
+    if (o_verify != NULL && o_verify != Py_True && o_verify != Py_False) {
+        PyErr_Format(PyExc_TypeError,
+                     "verify must be True or False (give a CA file as ca_bundle), not %.100s",
+                     Py_TYPE(o_verify)->tp_name);
+        return NULL;
+    }
+    options.insecure_skip_tls_verify = o_verify == Py_False;
+    if (o_log == Py_None)
+        o_log = NULL;
+    if (o_log != NULL && !PyCallable_Check(o_log)) {
+        PyErr_Format(PyExc_TypeError, "log must be a callable or None, not %.100s",
+                     Py_TYPE(o_log)->tp_name);
+        return NULL;
+    }
+    if ((config.secret_id == NULL) != (config.secret_key == NULL))
+        return raise_local(st, TCF_EINVAL,
+                           "give secret_id and secret_key together (or neither, to read them "
+                           "from the environment or the profile file)");
+    tcf_credentials *chain = NULL;
+    tcf_error err;
+    tcf_error_clear(&err);
+    if (config.secret_id == NULL) {
+        if (config.token != NULL && config.token[0] != '\0')
+            return raise_local(st, TCF_EINVAL, "token given without secret_id and secret_key");
+        int rc = tcf_credentials_new_chain(&chain, &err);
+        if (rc != 0)
+            return raise_tcf(st, &err, rc);
+        config.credentials = chain;
+    }
+
+    ClientObject *self = (ClientObject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        tcf_credentials_free(chain);
+        return NULL;
+    }
+    if (pthread_mutex_init(&self->mu, NULL) != 0) {
+        tcf_credentials_free(chain);
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
+    if (pthread_cond_init(&self->idle, NULL) != 0) {
+        pthread_mutex_destroy(&self->mu);
+        tcf_credentials_free(chain);
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
+    self->sync_ready = 1;
+    self->log = Py_XNewRef(o_log);
+    if (o_log != NULL) {
+        options.log = log_trampoline;
+        options.log_user = self;
+    }
+    int rc = tcf_config_new(&self->config, &config, &err);
+    if (rc == 0) {
+        /* The core logs a warning here when verify is False: the log callback may run. */
+        NOGIL_BEGIN
+        rc = tcf_client_new(&self->client, &config, &options, &err);
+        NOGIL_END
+    }
+    tcf_credentials_free(chain); /* the config and the client hold their own copies */
+    if (rc != 0) {
+        raise_tcf(st, &err, rc);
+        Py_DECREF(self);
+        return NULL;
+    }
+    self->endpoint = endpoint_of(st, self->config);
+    if (self->endpoint == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+PyDoc_STRVAR(client_call_doc,
+             "call($self, /, action, params)\n--\n\n"
+             "Send one signed request (one attempt) and wait for the answer, with the GIL\n"
+             "released. params: the JSON object as bytes-like or str, sent unchanged.\n"
+             "Returns (the Response object without RequestId as JSON bytes, request_id or\n"
+             "None). Raises the mapped Error subclass; StateError once closed.");
+
+static PyObject *client_call(ClientObject *self, PyObject *const *args, Py_ssize_t nargs,
+                             PyObject *kwnames)
+{
+    static const char *const names[] = {"action", "params"};
+    core_state *st = (core_state *)PyType_GetModuleState(Py_TYPE(self));
+    PyObject *v[2];
+    const char *action;
+    if (st == NULL || match_args("call", names, 2, 2, 2, args, nargs, kwnames, v) < 0 ||
+        get_text(st, v[0], "action", 0, &action) < 0)
+        return NULL;
+    byte_input params;
+    if (byte_input_get(&params, v[1], "params", 1) < 0)
+        return NULL;
+    call_frame frame;
+    if (client_enter(self, st, &frame) < 0) {
+        byte_input_release(&params);
+        return NULL;
+    }
+    tcf_response *resp = NULL;
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc;
+    NOGIL_BEGIN
+    rc = tcf_client_call(self->client, action, params.data, params.len, &resp, &err);
+    NOGIL_END
+    client_leave(self, &frame);
+    byte_input_release(&params);
+    if (rc != 0)
+        return raise_tcf(st, &err, rc);
+    size_t len = 0;
+    const char *json = tcf_response_json(resp, &len);
+    PyObject *result =
+        Py_BuildValue("(y#N)", json, (Py_ssize_t)len, str_or_none(tcf_response_request_id(resp)));
+    tcf_response_free(resp);
+    return result;
+}
+
+static PyObject *request_tuple(const tcf_request *req)
+{
+    size_t count = tcf_request_header_count(req);
+    PyObject *headers = PyList_New((Py_ssize_t)count);
+    if (headers == NULL)
+        return NULL;
+    for (size_t i = 0; i < count; i++) {
+        PyObject *pair = Py_BuildValue("(ss)", tcf_request_header_name(req, i),
+                                       tcf_request_header_value(req, i));
+        if (pair == NULL) {
+            Py_DECREF(headers);
+            return NULL;
+        }
+        PyList_SET_ITEM(headers, (Py_ssize_t)i, pair);
+    }
+    size_t body_len = 0;
+    const char *body = tcf_request_body(req, &body_len);
+    return Py_BuildValue("(ssNy#)", tcf_request_method(req), tcf_request_url(req), headers, body,
+                         (Py_ssize_t)body_len);
+}
+
+PyDoc_STRVAR(client_prepare_doc,
+             "prepare($self, /, action, params, timestamp)\n--\n\n"
+             "Build and sign a request without sending it (sans-IO, tcf_build) with the\n"
+             "client's configuration. Returns (method, url, headers: [(name, value), ...],\n"
+             "body: bytes). Send exactly these headers and body.");
+
+static PyObject *client_prepare(ClientObject *self, PyObject *const *args, Py_ssize_t nargs,
+                                PyObject *kwnames)
+{
+    static const char *const names[] = {"action", "params", "timestamp"};
+    core_state *st = (core_state *)PyType_GetModuleState(Py_TYPE(self));
+    PyObject *v[3];
+    const char *action;
+    long long timestamp;
+    if (st == NULL || match_args("prepare", names, 3, 3, 3, args, nargs, kwnames, v) < 0 ||
+        get_text(st, v[0], "action", 0, &action) < 0 ||
+        get_long_long(v[2], "timestamp", &timestamp) < 0)
+        return NULL;
+    byte_input params;
+    if (byte_input_get(&params, v[1], "params", 1) < 0)
+        return NULL;
+    call_frame frame;
+    if (client_enter(self, st, &frame) < 0) {
+        byte_input_release(&params);
+        return NULL;
+    }
+    tcf_request *req = NULL;
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc;
+    if (params.len >= NOGIL_MIN_BYTES) {
+        NOGIL_BEGIN
+        rc = tcf_build(&req, self->config, action, params.data, params.len, timestamp, &err);
+        NOGIL_END
+    } else {
+        rc = tcf_build(&req, self->config, action, params.data, params.len, timestamp, &err);
+    }
+    client_leave(self, &frame);
+    byte_input_release(&params);
+    if (rc != 0)
+        return raise_tcf(st, &err, rc);
+    PyObject *result = request_tuple(req);
+    tcf_request_free(req);
+    return result;
+}
+
+static int called_from_own_call(ClientObject *self)
+{
+    for (call_frame *f = tls_frames; f != NULL; f = f->prev)
+        if (f->client == self)
+            return 1;
+    return 0;
+}
+
+PyDoc_STRVAR(client_close_doc,
+             "close($self, /)\n--\n\n"
+             "Close the client: later calls raise StateError. Waits (GIL released) for the\n"
+             "calls in flight on other threads to finish, then frees the connections.\n"
+             "Idempotent. From inside a call of this client (the log callback) it does not\n"
+             "wait: the last call in flight frees the client when it returns.");
+
+static PyObject *client_close(ClientObject *self, PyObject *unused)
+{
+    (void)unused;
+    tcf_client *client = NULL;
+    tcf_config *config = NULL;
+    if (called_from_own_call(self)) {
+        pthread_mutex_lock(&self->mu);
+        self->closed = 1;
+        pthread_mutex_unlock(&self->mu);
+        Py_RETURN_NONE;
+    }
+    /* Never wait for the GIL while holding mu: release the GIL first. */
+    NOGIL_BEGIN
+    pthread_mutex_lock(&self->mu);
+    self->closed = 1;
+    self->waiting++;
+    while (self->in_flight > 0)
+        pthread_cond_wait(&self->idle, &self->mu);
+    self->waiting--;
+    client = self->client;
+    config = self->config;
+    self->client = NULL;
+    self->config = NULL;
+    pthread_mutex_unlock(&self->mu);
+    free_native(client, config);
+    NOGIL_END
+    Py_RETURN_NONE;
+}
+
+static PyObject *client_enter_ctx(ClientObject *self, PyObject *unused)
+{
+    (void)unused;
+    return Py_NewRef(self);
+}
+
+static PyObject *client_exit_ctx(ClientObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)args;
+    (void)nargs;
+    PyObject *r = client_close(self, NULL);
+    if (r == NULL)
+        return NULL;
+    Py_DECREF(r);
+    Py_RETURN_FALSE;
+}
+
+static PyObject *client_get_endpoint(ClientObject *self, void *closure)
+{
+    (void)closure;
+    return Py_NewRef(self->endpoint);
+}
+
+static PyObject *client_repr(ClientObject *self)
+{
+    pthread_mutex_lock(&self->mu);
+    int closed = self->closed;
+    pthread_mutex_unlock(&self->mu);
+    return PyUnicode_FromFormat("<%s endpoint=%R%s>", Py_TYPE(self)->tp_name,
+                                self->endpoint ? self->endpoint : Py_None, closed ? " closed" : "");
+}
+
+static PyMethodDef client_methods[] = {
+    {"call", (PyCFunction)(void (*)(void))client_call, METH_FASTCALL | METH_KEYWORDS,
+     client_call_doc},
+    {"prepare", (PyCFunction)(void (*)(void))client_prepare, METH_FASTCALL | METH_KEYWORDS,
+     client_prepare_doc},
+    {"close", (PyCFunction)(void (*)(void))client_close, METH_NOARGS, client_close_doc},
+    {"__enter__", (PyCFunction)(void (*)(void))client_enter_ctx, METH_NOARGS, NULL},
+    {"__exit__", (PyCFunction)(void (*)(void))client_exit_ctx, METH_FASTCALL, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef client_getset[] = {
+    {"endpoint", (getter)(void (*)(void))client_get_endpoint, NULL,
+     "The endpoint requests go to, e.g. \"https://faceid.tencentcloudapi.com\".", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyMemberDef client_members[] = {
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(ClientObject, weakrefs), READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+PyDoc_STRVAR(client_doc,
+             "Client(*, secret_id=None, secret_key=None, token=None, region=None, "
+             "endpoint=None, language=None, connect_timeout=5.0, timeout=30.0, proxy=None, "
+             "ca_bundle=None, verify=True, request_client=None, log=None)\n--\n\n"
+             "A FaceID client over the C core's libcurl transport; safe to share between\n"
+             "threads. Without secret_id and secret_key, credentials come from the\n"
+             "environment, then the profile file. Timeouts are in seconds. log: None or a\n"
+             "callable log(level: int, line: str). request_client: the suffix of\n"
+             "X-TC-RequestClient (default \"" DEFAULT_REQUEST_CLIENT "\"; \"\" for none).");
+
+static PyType_Slot client_slots[] = {
+    {Py_tp_new, (void *)client_new},
+    {Py_tp_dealloc, (void *)client_dealloc},
+    {Py_tp_traverse, (void *)client_traverse},
+    {Py_tp_clear, (void *)client_clear},
+    {Py_tp_repr, (void *)client_repr},
+    {Py_tp_methods, client_methods},
+    {Py_tp_getset, client_getset},
+    {Py_tp_members, client_members},
+    {Py_tp_doc, (void *)client_doc},
+    {0, NULL},
+};
+
+#ifdef Py_TPFLAGS_IMMUTABLETYPE
+#define CLIENT_IMMUTABLE Py_TPFLAGS_IMMUTABLETYPE
+#else
+#define CLIENT_IMMUTABLE 0
+#endif
+
+static PyType_Spec client_spec = {
+    "tcfaceid._core.Client",
+    sizeof(ClientObject),
+    0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | CLIENT_IMMUTABLE,
+    client_slots,
+};
+
+/* ---------------------------------------------------------------------------------------------
+ * The module
+ * ------------------------------------------------------------------------------------------- */
+
+static PyMethodDef core_methods[] = {
+    {"version", core_version, METH_NOARGS, version_doc},
+    {"sign", (PyCFunction)(void (*)(void))core_sign, METH_FASTCALL | METH_KEYWORDS, sign_doc},
+    {"parse", (PyCFunction)(void (*)(void))core_parse, METH_FASTCALL | METH_KEYWORDS, parse_doc},
+#ifdef TCF_ALLOC_FAILURE_INJECTION
+    {"_fail_allocations_after", core_fail_allocations_after, METH_O, fail_allocations_doc},
+#endif
+    {NULL, NULL, 0, NULL},
+};
+
+static const char *const error_attributes[] = {"code",      "message",  "request_id", "http_status",
+                                               "retryable", "attempts", "server_time"};
+
+PyDoc_STRVAR(error_init_doc,
+             "__init__(self, /, *args, code=..., message=..., request_id=..., http_status=..., "
+             "retryable=..., attempts=..., server_time=...)\n--\n\n"
+             "Like Exception(*args); the keywords set the attributes of the same name, and\n"
+             "message defaults to str(args[0]).");
+
+/* Error.__init__, so that instances created in Python (by the front, or by tests that mock a
+ * failure) carry the attributes too. Bound as an instance method; the C function's self is the
+ * module. args = (self, *args). */
+static PyObject *error_init(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    core_state *st = module_state(module);
+    Py_ssize_t n = PyTuple_GET_SIZE(args);
+    if (n < 1 || st->exc[E_ERROR] == NULL) {
+        PyErr_SetString(PyExc_TypeError, "Error.__init__ needs an instance");
+        return NULL;
+    }
+    PyObject *self = PyTuple_GET_ITEM(args, 0);
+    if (kwargs != NULL) {
+        PyObject *key, *value;
+        Py_ssize_t pos = 0;
+        while (PyDict_Next(kwargs, &pos, &key, &value)) {
+            const char *name = PyUnicode_AsUTF8(key);
+            if (name == NULL)
+                return NULL;
+            size_t i = 0;
+            while (i < sizeof error_attributes / sizeof error_attributes[0] &&
+                   strcmp(error_attributes[i], name) != 0)
+                i++;
+            if (i == sizeof error_attributes / sizeof error_attributes[0]) {
+                PyErr_Format(PyExc_TypeError, "%.100s() got an unexpected keyword argument '%U'",
+                             Py_TYPE(self)->tp_name, key);
+                return NULL;
+            }
+        }
+    }
+    /* super(Error, self).__init__(*args): the next base (Exception, ValueError, OSError...) */
+    PyObject *rest = PyTuple_GetSlice(args, 1, n);
+    PyObject *super =
+        rest ? PyObject_CallFunctionObjArgs((PyObject *)&PySuper_Type, st->exc[E_ERROR], self, NULL)
+             : NULL;
+    PyObject *init = super ? PyObject_GetAttrString(super, "__init__") : NULL;
+    PyObject *r = init ? PyObject_Call(init, rest, NULL) : NULL;
+    Py_XDECREF(init);
+    Py_XDECREF(super);
+    Py_XDECREF(rest);
+    if (r == NULL)
+        return NULL;
+    Py_DECREF(r);
+    if (n >= 2 && (kwargs == NULL || PyDict_GetItemString(kwargs, "message") == NULL) &&
+        set_attr(self, "message", PyObject_Str(PyTuple_GET_ITEM(args, 1))) < 0)
+        return NULL;
+    if (kwargs != NULL) {
+        PyObject *key, *value;
+        Py_ssize_t pos = 0;
+        while (PyDict_Next(kwargs, &pos, &key, &value))
+            if (PyObject_SetAttr(self, key, value) < 0)
+                return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef error_init_def = {"__init__", (PyCFunction)(void (*)(void))error_init,
+                                     METH_VARARGS | METH_KEYWORDS, error_init_doc};
+
+static int add_object(PyObject *module, const char *name, PyObject *value)
+{
+    Py_INCREF(value);
+    if (PyModule_AddObject(module, name, value) < 0) {
+        Py_DECREF(value);
+        return -1;
+    }
+    return 0;
+}
+
+static int make_exception(core_state *st, PyObject *module, int i)
+{
+    const struct exception_spec *spec = &exception_specs[i];
+    char qualified[64];
+    snprintf(qualified, sizeof qualified, "tcfaceid._core.%s", spec->name);
+    PyObject *base = spec->base < 0 ? PyExc_Exception : st->exc[spec->base];
+    PyObject *builtin = spec->builtin == BUILTIN_VALUE_ERROR     ? PyExc_ValueError
+                        : spec->builtin == BUILTIN_TIMEOUT_ERROR ? PyExc_TimeoutError
+                                                                 : NULL;
+    PyObject *bases = builtin ? PyTuple_Pack(2, base, builtin) : PyTuple_Pack(1, base);
+    PyObject *dict = PyDict_New();
+    int rc = -1;
+    if (bases == NULL || dict == NULL)
+        goto done;
+    /* Class defaults, so that instances raised from Python code have every attribute too. */
+    PyObject *code = spec->code ? PyUnicode_FromString(spec->code) : Py_NewRef(Py_None);
+    if (code == NULL || PyDict_SetItemString(dict, "code", code) < 0) {
+        Py_XDECREF(code);
+        goto done;
+    }
+    Py_DECREF(code);
+    if (PyDict_SetItemString(dict, "message", Py_None) < 0 ||
+        PyDict_SetItemString(dict, "request_id", Py_None) < 0 ||
+        PyDict_SetItemString(dict, "http_status", Py_None) < 0 ||
+        PyDict_SetItemString(dict, "retryable", Py_False) < 0 ||
+        PyDict_SetItemString(dict, "server_time", Py_None) < 0)
+        goto done;
+    PyObject *attempts = PyLong_FromLong(0);
+    if (attempts == NULL || PyDict_SetItemString(dict, "attempts", attempts) < 0) {
+        Py_XDECREF(attempts);
+        goto done;
+    }
+    Py_DECREF(attempts);
+    if (i == E_ERROR) {
+        PyObject *function = PyCFunction_New(&error_init_def, module);
+        PyObject *method = function ? PyInstanceMethod_New(function) : NULL;
+        Py_XDECREF(function);
+        if (method == NULL || PyDict_SetItemString(dict, "__init__", method) < 0) {
+            Py_XDECREF(method);
+            goto done;
+        }
+        Py_DECREF(method);
+    }
+    st->exc[i] = PyErr_NewExceptionWithDoc(qualified, spec->doc, bases, dict);
+    if (st->exc[i] == NULL)
+        goto done;
+    rc = add_object(module, spec->name, st->exc[i]);
+done:
+    Py_XDECREF(bases);
+    Py_XDECREF(dict);
+    return rc;
+}
+
+static int core_exec(PyObject *module)
+{
+    core_state *st = module_state(module);
+    for (int i = 0; i < E_COUNT; i++)
+        if (make_exception(st, module, i) < 0)
+            return -1;
+    st->client_type = PyType_FromModuleAndSpec(module, &client_spec, NULL);
+    if (st->client_type == NULL || add_object(module, "Client", st->client_type) < 0)
+        return -1;
+    return 0;
+}
+
+static int core_traverse(PyObject *module, visitproc visit, void *arg)
+{
+    core_state *st = module_state(module);
+    if (st == NULL)
+        return 0;
+    for (int i = 0; i < E_COUNT; i++)
+        Py_VISIT(st->exc[i]);
+    Py_VISIT(st->client_type);
+    return 0;
+}
+
+static int core_clear(PyObject *module)
+{
+    core_state *st = module_state(module);
+    if (st == NULL)
+        return 0;
+    for (int i = 0; i < E_COUNT; i++)
+        Py_CLEAR(st->exc[i]);
+    Py_CLEAR(st->client_type);
+    return 0;
+}
+
+static void core_free(void *module)
+{
+    core_clear((PyObject *)module);
+}
+
+static PyModuleDef_Slot core_slots[] = {
+    {Py_mod_exec, (void *)core_exec},
+#if PY_VERSION_HEX >= 0x030C0000
+    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
+#endif
+#if PY_VERSION_HEX >= 0x030D0000
+    {Py_mod_gil, Py_MOD_GIL_NOT_USED},
+#endif
+    {0, NULL},
+};
+
+PyDoc_STRVAR(core_doc, "tcfaceid._core: the C core of tcfaceid (signing, sans-IO build/parse, "
+                       "the libcurl client). Use the tcfaceid package rather than this module.");
+
+static struct PyModuleDef core_module = {
+    PyModuleDef_HEAD_INIT, "tcfaceid._core", core_doc,
+    sizeof(core_state),    core_methods,     core_slots,
+    core_traverse,         core_clear,       core_free,
+};
+
+PyMODINIT_FUNC PyInit__core(void);
+
+PyMODINIT_FUNC PyInit__core(void)
+{
+    return PyModuleDef_Init(&core_module);
+}
