@@ -41,7 +41,7 @@ c-tests: c-check-deps $(BUILD)/test_core $(BUILD)/tcf-sign $(BUILD)/tcf-call
 $(BUILD)/obj/%.o: csrc/src/%.c $(C_HDR) | $(BUILD)/obj
 	$(CC) $(C_CFLAGS) -c $< -o $@
 
-$(BUILD)/tobj/%.o: tests/c/%.c tests/c/tcft.h $(C_HDR) | $(BUILD)/tobj
+$(BUILD)/tobj/%.o: tests/c/%.c $(wildcard tests/c/*.h) $(C_HDR) | $(BUILD)/tobj
 	$(CC) $(C_CFLAGS) -Wno-missing-prototypes -Itests/c -c $< -o $@
 
 $(BUILD)/libtcfaceid.a: $(C_OBJ)

@@ -290,6 +290,102 @@ TCF_API int tcf_client_call(tcf_client *client, const char *action, const void *
                             size_t params_len, tcf_response **out, tcf_error *err);
 TCF_API void tcf_client_free(tcf_client *client);
 
+/* ---------------------------------------------------------------------------------------------
+ * Validators: local checks of identity inputs before any paid request. Pure and thread-safe;
+ * TCF_EINVAL messages name the rule broken and never contain the value.
+ * ------------------------------------------------------------------------------------------- */
+
+/* An 18-character mainland ID number (GB 11643) or HK/Macao/Taiwan residence permit (81/82/83):
+ * 17 ASCII digits + a digit or uppercase X, a GB/T 2260 province code, a real birth date
+ * (YYYYMMDD at offset 6, year >= 1900, not after the date of today_unix in China Standard Time,
+ * UTC+8; today_unix 0 skips that check) and the check character. */
+TCF_API int tcf_check_id_card(const char *id, long long today_unix, tcf_error *err);
+/* Trims ASCII white space, turns look-alike dots (U+2022, U+30FB, U+FF0E, U+2027, U+22C5,
+ * U+FF65, and '.' between two CJK ideographs) into U+00B7, then requires 2-32 code points of
+ * CJK ideographs with single U+00B7 between parts. out receives the NUL-terminated UTF-8;
+ * TCF_EINVAL (out set to "") if invalid or out_cap is too small (the result needs at most
+ * 4 * 32 + 1 bytes). */
+TCF_API int tcf_normalize_name(char *out, size_t out_cap, const char *name, tcf_error *err);
+/* 11 ASCII digits starting with 1. */
+TCF_API int tcf_check_phone(const char *phone, tcf_error *err);
+/* "CMCC", "CUCC", "CTCC" (static strings), or NULL for an unknown range or an invalid number. */
+TCF_API const char *tcf_phone_carrier(const char *phone);
+/* 12-19 ASCII digits with a valid Luhn check digit. */
+TCF_API int tcf_check_bank_card(const char *card, tcf_error *err);
+/* http:// or https:// (any case), a non-empty host, at most 1024 bytes, valid UTF-8, no spaces
+ * or control characters. */
+TCF_API int tcf_check_redirect_url(const char *url, tcf_error *err);
+/* A real date YYYYMMDD (year 1900-9999), or "00000000" (long term) when allow_long_term. */
+TCF_API int tcf_check_validity_date(const char *yyyymmdd, int allow_long_term, tcf_error *err);
+
+/* ---------------------------------------------------------------------------------------------
+ * E-ID identity decryption: EidInfo.DesKey (SM2) + EidInfo.UserInfo (SM4-ECB), no network
+ * ------------------------------------------------------------------------------------------- */
+
+/* Decrypts GetEidResult's EidInfo with the merchant's SM2 private key (PEM: PKCS#8 "PRIVATE
+ * KEY", or SEC1 "EC PRIVATE KEY" as GmSSL writes it, unencrypted). DesKey may be raw C1C3C2 or
+ * DER. *json_out receives the UserInfo JSON object text, padding (PKCS#7, zero bytes or spaces)
+ * stripped, NUL-terminated (*json_len: its length; json_len may be NULL); free it with
+ * tcf_eid_json_free. TCF_ESTATE: DesKey or UserInfo is "" (identity return not enabled for the
+ * merchant, or the flow did not complete); TCF_EINVAL: a NULL argument or a PEM that is not an
+ * SM2 private key; TCF_ECRYPTO: bad base64, wrong key, modified or mismatched ciphertext. */
+TCF_API int tcf_eid_decrypt(char **json_out, size_t *json_len, const char *des_key_b64,
+                            const char *user_info_b64, const char *sm2_private_key_pem,
+                            tcf_error *err);
+/* Wipes (identity data) and frees the text; accepts NULL. */
+TCF_API void tcf_eid_json_free(char *json);
+
+/* ---------------------------------------------------------------------------------------------
+ * Verdicts: pass / fail / pending from a GetDetectInfoEnhanced or GetEidResult result (pure)
+ * ------------------------------------------------------------------------------------------- */
+
+typedef enum tcf_verdict_outcome {
+    TCF_VERDICT_PASSED = 1,  /* Text.ErrCode == 0 (and the intention result, if configured) */
+    TCF_VERDICT_FAILED = 2,  /* a non-zero Text.ErrCode or intention code */
+    TCF_VERDICT_PENDING = 3, /* not decidable yet: flow not finished, or a part not fetched */
+    TCF_VERDICT_EXPIRED = 4  /* never from a result body: the call failed TCF_ETOKEN_EXPIRED */
+} tcf_verdict_outcome;
+
+/* One LivenessDetail item (a liveness + comparison attempt). has_x = 0: null or missing. */
+typedef struct tcf_attempt {
+    int has_errcode;
+    int errcode; /* Errcode */
+    int has_livestatus;
+    int livestatus; /* Livestatus */
+    int has_comparestatus;
+    int comparestatus; /* Comparestatus */
+    int has_sim;
+    double sim;            /* Sim, parsed from its string ("95.51"); has_sim = 0 if unparsable */
+    long long req_time_ms; /* ReqTime (a string of milliseconds); -1: null or unparsable */
+    int is_need_charge;    /* IsNeedCharge: 1, 0, or -1 when null or missing */
+} tcf_attempt;
+
+typedef struct tcf_verdict tcf_verdict;
+
+/* Decide from the Response object (what tcf_response_json gives; RequestId may be present).
+ * Decides on codes only, never on message text. Null or missing fields are allowed anywhere;
+ * TCF_EJSON (naming the field, e.g. "Text.LivenessDetail[2].Errcode") when the text is not a
+ * JSON object or a field read here has the wrong type or an integer out of int range;
+ * TCF_EINVAL for NULL arguments; TCF_ENOMEM. *out is NULL on failure. */
+TCF_API int tcf_verdict_from_json(tcf_verdict **out, const void *response_json, size_t len,
+                                  tcf_error *err);
+/* The outcome; 0 when v is NULL. */
+TCF_API tcf_verdict_outcome tcf_verdict_status(const tcf_verdict *v);
+/* Text.ErrCode: 0 and *code, or TCF_ESTATE when it is null or missing (TCF_EINVAL for NULL). */
+TCF_API int tcf_verdict_code(const tcf_verdict *v, int *code);
+/* The intention result's code (IntentionQuestionResult/IntentionActionResult
+ * .FinalResultDetailCode or IntentionVerifyData.ErrorCode, the one IntentionVerifyType names):
+ * 0 and *code, or TCF_ESTATE when intention is not configured or its result is null/missing. */
+TCF_API int tcf_verdict_intention_code(const tcf_verdict *v, int *code);
+/* 1 billed, 0 not billed, -1 unknown (from IsNeedCharge, else the Plus edition's ErrCode table). */
+TCF_API int tcf_verdict_billed(const tcf_verdict *v);
+TCF_API size_t tcf_verdict_attempt_count(const tcf_verdict *v);
+/* 0 and *out, or TCF_EINVAL when i is out of range or an argument is NULL. */
+TCF_API int tcf_verdict_attempt(const tcf_verdict *v, size_t i, tcf_attempt *out);
+/* A short English sentence explaining the status (owned by v; never NULL). */
+TCF_API const char *tcf_verdict_reason(const tcf_verdict *v);
+TCF_API void tcf_verdict_free(tcf_verdict *v);
+
 #ifdef __cplusplus
 }
 #endif
