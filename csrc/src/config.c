@@ -1,5 +1,6 @@
 /* Configuration: endpoint, region, language, versions, RequestClient and static credentials,
  * validated once so that building a request cannot fail on them later. */
+#include "crypto.h"
 #include "sansio.h"
 
 #include <string.h>
@@ -240,6 +241,11 @@ void tcf_config_free(tcf_config *cfg)
     tcfp_free_secret(cfg->secret_key);
     tcfp_free_secret(cfg->token);
     tcf_credentials_free(cfg->credentials);
+    if (cfg->key_cache) {
+        tcfp_sign_key_cache_destroy(cfg->key_cache);
+        tcfp_wipe(cfg->key_cache, sizeof *cfg->key_cache);
+        tcfp_free(cfg->key_cache);
+    }
     tcfp_wipe(cfg, sizeof *cfg);
     tcfp_free(cfg);
 }
@@ -361,6 +367,13 @@ int tcf_config_new(tcf_config **out, const tcf_config_options *opts, tcf_error *
             goto fail;
     }
     if (o->credentials && (cfg->credentials = tcfp_credentials_copy(o->credentials)) == NULL) {
+        rc = tcfp_fail(err, TCF_ENOMEM, "out of memory");
+        goto fail;
+    }
+    cfg->key_cache = tcfp_calloc(1, sizeof *cfg->key_cache);
+    if (cfg->key_cache == NULL || tcfp_sign_key_cache_init(cfg->key_cache) != 0) {
+        tcfp_free(cfg->key_cache);
+        cfg->key_cache = NULL;
         rc = tcfp_fail(err, TCF_ENOMEM, "out of memory");
         goto fail;
     }

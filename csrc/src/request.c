@@ -1,6 +1,7 @@
 /* Request building (sans-IO): action + JSON parameters + config + timestamp -> a signed
  * {method, url, headers[], body}. The caller's parameter bytes are checked with jansson but
  * sent unchanged, so the signature covers exactly the bytes that go on the wire. */
+#include "crypto.h"
 #include "sansio.h"
 
 #include <stdio.h>
@@ -98,7 +99,7 @@ static int sign(tcf_request *req, const tcf_config *cfg, const char *secret_id,
     in.body_len = req->body_len;
     in.timestamp = timestamp;
     tcf_signature *sig = NULL;
-    int rc = tcf_sign(&sig, &in, err);
+    int rc = tcfp_sign_ex(&sig, &in, NULL, cfg->key_cache, err);
     if (rc != 0)
         return rc;
     const char *auth = tcf_signature_get(sig, "authorization");

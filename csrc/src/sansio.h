@@ -7,7 +7,8 @@
 
 #include <jansson.h>
 
-/* Immutable after tcf_config_new, so one config may be shared between threads. */
+/* Immutable after tcf_config_new (but for the signing-key cache, behind its own lock), so one
+ * config may be shared between threads. */
 struct tcf_config {
     char *url;            /* "<scheme>://<authority>/" */
     char *host;           /* the authority of the endpoint: the Host header, signed as is */
@@ -21,6 +22,9 @@ struct tcf_config {
     char *secret_key;
     char *token;                  /* NULL when none */
     tcf_credentials *credentials; /* a provider (own copy), instead of the three above */
+    /* The derived TC3 signing key of the last (secret, date, service); the only mutable part of
+     * a config, behind its own mutex. */
+    struct tcfp_sign_key_cache *key_cache;
 };
 
 /* Longest accepted request body: the service's limit for TC3 POST requests (10 MB). */
