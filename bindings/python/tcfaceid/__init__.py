@@ -23,8 +23,13 @@ _EXCEPTIONS = (
     "TimeoutError", "TLSError", "HTTPError", "CryptoError", "StateError",
 )
 _FRONT = ("Client", "PreparedRequest", "sign", "parse")
+_VALIDATORS = (
+    "check_id_card", "normalize_name", "check_phone", "phone_carrier", "check_bank_card",
+    "check_redirect_url", "check_validity_date",
+)
+_FLOWS = ("Verdict", "Attempt", "decrypt_eid_info")
 
-__all__ = [*_FRONT, *_EXCEPTIONS, "__version__"]
+__all__ = [*_FRONT, *_VALIDATORS, *_FLOWS, *_EXCEPTIONS, "__version__"]
 
 
 def __getattr__(name: str) -> Any:
@@ -33,7 +38,11 @@ def __getattr__(name: str) -> Any:
         from . import client
 
         value = getattr(client, name)
-    elif name in _EXCEPTIONS:
+    elif name in _FLOWS:
+        from . import flows
+
+        value = getattr(flows, name)
+    elif name in _EXCEPTIONS or name in _VALIDATORS:
         from . import _core
 
         value = getattr(_core, name)

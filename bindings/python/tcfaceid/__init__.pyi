@@ -1,4 +1,11 @@
 from ._core import AuthError as AuthError
+from ._core import check_bank_card as check_bank_card
+from ._core import check_id_card as check_id_card
+from ._core import check_phone as check_phone
+from ._core import check_redirect_url as check_redirect_url
+from ._core import check_validity_date as check_validity_date
+from ._core import normalize_name as normalize_name
+from ._core import phone_carrier as phone_carrier
 from ._core import ClockSkewError as ClockSkewError
 from ._core import CredentialsError as CredentialsError
 from ._core import CryptoError as CryptoError
@@ -18,5 +25,8 @@ from .client import Client as Client
 from .client import PreparedRequest as PreparedRequest
 from .client import parse as parse
 from .client import sign as sign
+from .flows import Attempt as Attempt
+from .flows import Verdict as Verdict
+from .flows import decrypt_eid_info as decrypt_eid_info
 
 __version__: str

@@ -1445,6 +1445,309 @@ static PyType_Spec client_spec = {
 };
 
 /* ---------------------------------------------------------------------------------------------
+ * Validators, E-ID decryption, verdicts (docs/c-api.md)
+ * ------------------------------------------------------------------------------------------- */
+
+/* Validators are pure and take microseconds: no GIL release. */
+
+/* f(text) -> None, raising the core's error (InvalidArgumentError). */
+static PyObject *check_one_text(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                                PyObject *kwnames, const char *fname, const char *argname,
+                                int (*check)(const char *, tcf_error *))
+{
+    core_state *st = module_state(module);
+    const char *const names[] = {argname};
+    PyObject *v[1];
+    const char *text;
+    if (match_args(fname, names, 1, 1, 1, args, nargs, kwnames, v) < 0 ||
+        get_text(st, v[0], argname, 0, &text) < 0)
+        return NULL;
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc = check(text, &err);
+    if (rc != 0)
+        return raise_tcf(st, &err, rc);
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(check_id_card_doc,
+             "check_id_card($module, /, id, today=0)\n--\n\n"
+             "Check an 18-character ID number (GB 11643) or HK/Macao/Taiwan residence permit\n"
+             "locally (tcf_check_id_card). today: Unix seconds; a birth date after that day\n"
+             "(China Standard Time) is rejected; 0 skips that check. Raises\n"
+             "InvalidArgumentError, whose message never contains the value.");
+
+static PyObject *core_check_id_card(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                                    PyObject *kwnames)
+{
+    static const char *const names[] = {"id", "today"};
+    core_state *st = module_state(module);
+    PyObject *v[2];
+    const char *id;
+    long long today = 0;
+    if (match_args("check_id_card", names, 2, 2, 1, args, nargs, kwnames, v) < 0 ||
+        get_text(st, v[0], "id", 0, &id) < 0 ||
+        (v[1] != NULL && get_long_long(v[1], "today", &today) < 0))
+        return NULL;
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc = tcf_check_id_card(id, today, &err);
+    if (rc != 0)
+        return raise_tcf(st, &err, rc);
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(normalize_name_doc,
+             "normalize_name($module, /, name)\n--\n\n"
+             "The name as the service accepts it (tcf_normalize_name): ASCII white space\n"
+             "trimmed, look-alike dots turned into U+00B7, 2-32 CJK ideographs. Raises\n"
+             "InvalidArgumentError, whose message never contains the value.");
+
+static PyObject *core_normalize_name(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                                     PyObject *kwnames)
+{
+    static const char *const names[] = {"name"};
+    core_state *st = module_state(module);
+    PyObject *v[1];
+    const char *name;
+    if (match_args("normalize_name", names, 1, 1, 1, args, nargs, kwnames, v) < 0 ||
+        get_text(st, v[0], "name", 0, &name) < 0)
+        return NULL;
+    char out[4 * 32 + 1];
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc = tcf_normalize_name(out, sizeof out, name, &err);
+    if (rc != 0)
+        return raise_tcf(st, &err, rc);
+    return PyUnicode_DecodeUTF8(out, (Py_ssize_t)strlen(out), "strict");
+}
+
+PyDoc_STRVAR(check_phone_doc, "check_phone($module, /, phone)\n--\n\n"
+                              "Check a mainland mobile number: 11 ASCII digits starting with 1\n"
+                              "(tcf_check_phone). Raises InvalidArgumentError.");
+
+static PyObject *core_check_phone(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                                  PyObject *kwnames)
+{
+    return check_one_text(module, args, nargs, kwnames, "check_phone", "phone", tcf_check_phone);
+}
+
+PyDoc_STRVAR(phone_carrier_doc,
+             "phone_carrier($module, /, phone)\n--\n\n"
+             "\"CMCC\", \"CUCC\" or \"CTCC\" from the number range (tcf_phone_carrier); None for\n"
+             "an unknown range or an invalid number.");
+
+static PyObject *core_phone_carrier(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                                    PyObject *kwnames)
+{
+    static const char *const names[] = {"phone"};
+    core_state *st = module_state(module);
+    PyObject *v[1];
+    const char *phone;
+    if (match_args("phone_carrier", names, 1, 1, 1, args, nargs, kwnames, v) < 0 ||
+        get_text(st, v[0], "phone", 0, &phone) < 0)
+        return NULL;
+    const char *carrier = tcf_phone_carrier(phone);
+    if (carrier == NULL)
+        Py_RETURN_NONE;
+    return PyUnicode_FromString(carrier);
+}
+
+PyDoc_STRVAR(check_bank_card_doc, "check_bank_card($module, /, card)\n--\n\n"
+                                  "Check a bank card number: 12-19 ASCII digits with a valid Luhn\n"
+                                  "check digit (tcf_check_bank_card). Raises InvalidArgumentError.");
+
+static PyObject *core_check_bank_card(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                                      PyObject *kwnames)
+{
+    return check_one_text(module, args, nargs, kwnames, "check_bank_card", "card",
+                          tcf_check_bank_card);
+}
+
+PyDoc_STRVAR(check_redirect_url_doc,
+             "check_redirect_url($module, /, url)\n--\n\n"
+             "Check a RedirectUrl: http(s)://, a non-empty host, at most 1024 bytes, no spaces\n"
+             "or control characters (tcf_check_redirect_url). Raises InvalidArgumentError.");
+
+static PyObject *core_check_redirect_url(PyObject *module, PyObject *const *args,
+                                         Py_ssize_t nargs, PyObject *kwnames)
+{
+    return check_one_text(module, args, nargs, kwnames, "check_redirect_url", "url",
+                          tcf_check_redirect_url);
+}
+
+PyDoc_STRVAR(check_validity_date_doc,
+             "check_validity_date($module, /, date, allow_long_term=True)\n--\n\n"
+             "Check a date YYYYMMDD (year 1900-9999), or \"00000000\" (long term) when\n"
+             "allow_long_term (tcf_check_validity_date). Raises InvalidArgumentError.");
+
+static PyObject *core_check_validity_date(PyObject *module, PyObject *const *args,
+                                          Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"date", "allow_long_term"};
+    core_state *st = module_state(module);
+    PyObject *v[2];
+    const char *date;
+    int allow = 1;
+    if (match_args("check_validity_date", names, 2, 2, 1, args, nargs, kwnames, v) < 0 ||
+        get_text(st, v[0], "date", 0, &date) < 0)
+        return NULL;
+    if (v[1] != NULL && (allow = PyObject_IsTrue(v[1])) < 0)
+        return NULL;
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc = tcf_check_validity_date(date, allow, &err);
+    if (rc != 0)
+        return raise_tcf(st, &err, rc);
+    Py_RETURN_NONE;
+}
+
+static void wipe(void *p, size_t n)
+{
+    volatile unsigned char *q = p;
+    while (n--)
+        *q++ = 0;
+}
+
+PyDoc_STRVAR(eid_decrypt_doc,
+             "eid_decrypt($module, /, des_key_b64, user_info_b64, sm2_private_key_pem)\n--\n\n"
+             "Decrypt GetEidResult's EidInfo (DesKey: SM2, UserInfo: SM4-ECB) with the\n"
+             "merchant's SM2 private key (PEM text, str or bytes) locally (tcf_eid_decrypt).\n"
+             "Returns the JSON text of {\"name\", \"idtype\", \"idnum\"} as bytes; the core's\n"
+             "copy is wiped. StateError: DesKey or UserInfo is \"\" (identity return not\n"
+             "enabled, or the flow not complete); InvalidArgumentError: not an SM2 private\n"
+             "key; CryptoError: bad base64, the wrong key, modified ciphertext. The GIL is\n"
+             "released during decryption.");
+
+static PyObject *core_eid_decrypt(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                                  PyObject *kwnames)
+{
+    static const char *const names[] = {"des_key_b64", "user_info_b64", "sm2_private_key_pem"};
+    core_state *st = module_state(module);
+    PyObject *v[3];
+    const char *des_key, *user_info;
+    if (match_args("eid_decrypt", names, 3, 3, 3, args, nargs, kwnames, v) < 0 ||
+        get_text(st, v[0], "des_key_b64", 0, &des_key) < 0 ||
+        get_text(st, v[1], "user_info_b64", 0, &user_info) < 0)
+        return NULL;
+    byte_input pem_in;
+    if (byte_input_get(&pem_in, v[2], "sm2_private_key_pem", 1) < 0)
+        return NULL;
+    if (memchr(pem_in.data, '\0', pem_in.len) != NULL) {
+        byte_input_release(&pem_in);
+        return raise_local(st, TCF_EINVAL, "sm2_private_key_pem contains a NUL character");
+    }
+    /* A NUL-terminated copy (a bytearray or memoryview has no terminator); wiped after use. */
+    char *pem = PyMem_Malloc(pem_in.len + 1);
+    if (pem == NULL) {
+        byte_input_release(&pem_in);
+        return PyErr_NoMemory();
+    }
+    memcpy(pem, pem_in.data, pem_in.len);
+    pem[pem_in.len] = '\0';
+    size_t pem_len = pem_in.len;
+    byte_input_release(&pem_in);
+    /* des_key and user_info point into str objects the caller's frame keeps alive. */
+    char *json = NULL;
+    size_t json_len = 0;
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc;
+    NOGIL_BEGIN
+    rc = tcf_eid_decrypt(&json, &json_len, des_key, user_info, pem, &err);
+    NOGIL_END
+    wipe(pem, pem_len);
+    PyMem_Free(pem);
+    if (rc != 0)
+        return raise_tcf(st, &err, rc);
+    PyObject *result = PyBytes_FromStringAndSize(json, (Py_ssize_t)json_len);
+    tcf_eid_json_free(json);
+    return result;
+}
+
+PyDoc_STRVAR(verdict_doc,
+             "verdict($module, /, response_json)\n--\n\n"
+             "Decide pass / fail / pending from the Response object of GetDetectInfoEnhanced\n"
+             "or GetEidResult (bytes-like JSON text or str; tcf_verdict_from_json), on codes\n"
+             "only. Returns (status, code, billed, intention_code, reason, attempts): status\n"
+             "1 passed, 2 failed, 3 pending, 4 expired; code Text.ErrCode or None; billed 1,\n"
+             "0 or -1 (unknown); intention_code or None; reason str; attempts a list of\n"
+             "(errcode, livestatus, comparestatus, sim, req_time_ms, is_need_charge), each\n"
+             "None when absent. JSONError for text that is not JSON or a field of the wrong\n"
+             "type.");
+
+static PyObject *attempt_tuple(const tcf_attempt *a)
+{
+    return Py_BuildValue(
+        "(NNNNNN)", a->has_errcode ? PyLong_FromLong(a->errcode) : Py_NewRef(Py_None),
+        a->has_livestatus ? PyLong_FromLong(a->livestatus) : Py_NewRef(Py_None),
+        a->has_comparestatus ? PyLong_FromLong(a->comparestatus) : Py_NewRef(Py_None),
+        a->has_sim ? PyFloat_FromDouble(a->sim) : Py_NewRef(Py_None),
+        a->req_time_ms >= 0 ? PyLong_FromLongLong(a->req_time_ms) : Py_NewRef(Py_None),
+        a->is_need_charge >= 0 ? PyBool_FromLong(a->is_need_charge) : Py_NewRef(Py_None));
+}
+
+static PyObject *verdict_tuple(core_state *st, const tcf_verdict *v)
+{
+    int code = 0, intention = 0;
+    int has_code = tcf_verdict_code(v, &code) == 0;
+    int has_intention = tcf_verdict_intention_code(v, &intention) == 0;
+    size_t count = tcf_verdict_attempt_count(v);
+    PyObject *attempts = PyList_New((Py_ssize_t)count);
+    if (attempts == NULL)
+        return NULL;
+    for (size_t i = 0; i < count; i++) {
+        tcf_attempt a;
+        tcf_error err;
+        tcf_error_clear(&err);
+        int rc = tcf_verdict_attempt(v, i, &a);
+        PyObject *item = rc == 0 ? attempt_tuple(&a) : raise_tcf(st, &err, rc);
+        if (item == NULL) {
+            Py_DECREF(attempts);
+            return NULL;
+        }
+        PyList_SET_ITEM(attempts, (Py_ssize_t)i, item);
+    }
+    const char *reason = tcf_verdict_reason(v);
+    return Py_BuildValue("(iNiNNN)", (int)tcf_verdict_status(v),
+                         has_code ? PyLong_FromLong(code) : Py_NewRef(Py_None),
+                         tcf_verdict_billed(v),
+                         has_intention ? PyLong_FromLong(intention) : Py_NewRef(Py_None),
+                         PyUnicode_DecodeUTF8(reason, (Py_ssize_t)strlen(reason), "replace"),
+                         attempts);
+}
+
+static PyObject *core_verdict(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                              PyObject *kwnames)
+{
+    static const char *const names[] = {"response_json"};
+    core_state *st = module_state(module);
+    PyObject *v[1];
+    if (match_args("verdict", names, 1, 1, 1, args, nargs, kwnames, v) < 0)
+        return NULL;
+    byte_input in;
+    if (byte_input_get(&in, v[0], "response_json", 1) < 0)
+        return NULL;
+    tcf_verdict *verdict = NULL;
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc;
+    if (in.len >= NOGIL_MIN_BYTES) {
+        NOGIL_BEGIN
+        rc = tcf_verdict_from_json(&verdict, in.data, in.len, &err);
+        NOGIL_END
+    } else {
+        rc = tcf_verdict_from_json(&verdict, in.data, in.len, &err);
+    }
+    byte_input_release(&in);
+    if (rc != 0)
+        return raise_tcf(st, &err, rc);
+    PyObject *result = verdict_tuple(st, verdict);
+    tcf_verdict_free(verdict);
+    return result;
+}
+
+/* ---------------------------------------------------------------------------------------------
  * The module
  * ------------------------------------------------------------------------------------------- */
 
@@ -1452,6 +1755,17 @@ static PyMethodDef core_methods[] = {
     {"version", core_version, METH_NOARGS, version_doc},
     {"sign", (PyCFunction)(void (*)(void))core_sign, METH_FASTCALL | METH_KEYWORDS, sign_doc},
     {"parse", (PyCFunction)(void (*)(void))core_parse, METH_FASTCALL | METH_KEYWORDS, parse_doc},
+#define FASTKW(name) (PyCFunction)(void (*)(void))core_##name, METH_FASTCALL | METH_KEYWORDS
+    {"check_id_card", FASTKW(check_id_card), check_id_card_doc},
+    {"normalize_name", FASTKW(normalize_name), normalize_name_doc},
+    {"check_phone", FASTKW(check_phone), check_phone_doc},
+    {"phone_carrier", FASTKW(phone_carrier), phone_carrier_doc},
+    {"check_bank_card", FASTKW(check_bank_card), check_bank_card_doc},
+    {"check_redirect_url", FASTKW(check_redirect_url), check_redirect_url_doc},
+    {"check_validity_date", FASTKW(check_validity_date), check_validity_date_doc},
+    {"eid_decrypt", FASTKW(eid_decrypt), eid_decrypt_doc},
+    {"verdict", FASTKW(verdict), verdict_doc},
+#undef FASTKW
 #ifdef TCF_ALLOC_FAILURE_INJECTION
     {"_fail_allocations_after", core_fail_allocations_after, METH_O, fail_allocations_doc},
 #endif
