@@ -386,6 +386,76 @@ TCF_API int tcf_verdict_attempt(const tcf_verdict *v, size_t i, tcf_attempt *out
 TCF_API const char *tcf_verdict_reason(const tcf_verdict *v);
 TCF_API void tcf_verdict_free(tcf_verdict *v);
 
+/* ---------------------------------------------------------------------------------------------
+ * DetectAuth parameters and sessions (pure: no clock, no network; time is a parameter)
+ * ------------------------------------------------------------------------------------------- */
+
+#define TCF_DETECT_AUTH_PARAMS_VERSION 1
+/* NULL or "" leaves an optional field out of the body. */
+typedef struct tcf_detect_auth_params {
+    unsigned version;           /* TCF_DETECT_AUTH_PARAMS_VERSION */
+    const char *rule_id;        /* RuleId, required */
+    const char *id_card;        /* IdCard: tcf_check_id_card after a trailing x becomes X */
+    const char *name;           /* Name: tcf_normalize_name; the normalised name is sent */
+    const char *redirect_url;   /* RedirectUrl: tcf_check_redirect_url */
+    const char *extra;          /* Extra: valid UTF-8, at most 1024 bytes */
+    const unsigned char *image; /* raw photo bytes, base64-encoded here (at most 3 MiB after) */
+    size_t image_len;
+    const char *image_base64; /* or already base64 (a data:...;base64, prefix and white space
+                               * are stripped), standard alphabet with '=' padding */
+    const char *intention_verify_text; /* IntentionVerifyText: at most 120 characters */
+} tcf_detect_auth_params;
+
+#define TCF_DETECT_AUTH_PARAMS_INIT                                                                \
+    {                                                                                              \
+        TCF_DETECT_AUTH_PARAMS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL          \
+    }
+
+/* The exact DetectAuth body {"RuleId":..,"IdCard":..,"Name":..,"RedirectUrl":..,"Extra":..,
+ * "ImageBase64":..,"IntentionVerifyText":..} with only the given fields, after validating all of
+ * them (TCF_EINVAL naming the field and rule, never the value). today_unix as for
+ * tcf_check_id_card (0 skips the birth-date-in-the-future check). *json_out is NUL-terminated
+ * (*len: its length; len may be NULL); free it with tcf_string_free. */
+TCF_API int tcf_detect_auth_body(char **json_out, size_t *len, const tcf_detect_auth_params *p,
+                                 long long today_unix, tcf_error *err);
+/* Wipes (identity data) and frees a string returned by this section; accepts NULL. */
+TCF_API void tcf_string_free(char *s);
+
+#define TCF_BIZ_TOKEN_LIFETIME 7200LL          /* seconds to start the verification */
+#define TCF_RESULTS_LIFETIME (3LL * 24 * 3600) /* seconds results can be fetched */
+
+/* A BizToken with what is needed afterwards. Immutable: may be read from several threads. */
+typedef struct tcf_session tcf_session;
+
+/* From the DetectAuth Response object (what tcf_response_json gives; the {"Response": ...}
+ * envelope is accepted too): BizToken (required), Url (optional). rule_id: the RuleId sent;
+ * extra: the Extra sent (NULL or "": none); created_at: Unix seconds of the DetectAuth call.
+ * TCF_EJSON for a response without a BizToken string, TCF_EINVAL for bad arguments. */
+TCF_API int tcf_session_new(tcf_session **out, const char *detect_auth_response_json, size_t len,
+                            const char *rule_id, const char *extra, long long created_at,
+                            tcf_error *err);
+TCF_API const char *tcf_session_biz_token(const tcf_session *s);
+TCF_API const char *tcf_session_rule_id(const tcf_session *s);
+TCF_API const char *tcf_session_url(const tcf_session *s);   /* NULL when the response had none */
+TCF_API const char *tcf_session_extra(const tcf_session *s); /* NULL when none */
+TCF_API long long tcf_session_created_at(const tcf_session *s);
+TCF_API long long tcf_session_expires_at(const tcf_session *s);    /* created_at + 7200 */
+TCF_API long long tcf_session_results_until(const tcf_session *s); /* created_at + 3 days */
+/* {"v":1,"biz_token":..,"rule_id":..,"url":..|null,"extra":..|null,"created_at":N,
+ * "expires_at":N,"results_until":N}; free with tcf_string_free. */
+TCF_API int tcf_session_to_json(const tcf_session *s, char **json_out, size_t *len, tcf_error *err);
+/* The inverse; TCF_EJSON for anything but exactly that shape (unknown version or member, wrong
+ * type, missing member, lifetimes that do not match created_at). */
+TCF_API int tcf_session_from_json(tcf_session **out, const char *json, size_t len, tcf_error *err);
+/* Before GetDetectInfoEnhanced / GetDetectInfo: 0; TCF_EINVAL when rule_id_or_null is not NULL
+ * and differs from the session's (the service would answer 非法BizToken); TCF_ETOKEN_EXPIRED
+ * when now > results_until (the results are gone: make no paid call). */
+TCF_API int tcf_session_check_result_request(const tcf_session *s, const char *rule_id_or_null,
+                                             long long now, tcf_error *err);
+/* 1 while the user can still start the verification (now <= expires_at), else 0. */
+TCF_API int tcf_session_can_start(const tcf_session *s, long long now);
+TCF_API void tcf_session_free(tcf_session *s);
+
 #ifdef __cplusplus
 }
 #endif
