@@ -278,3 +278,15 @@ int tcfp_check_secret(const char *s)
             return -1;
     return 0;
 }
+
+int tcfp_starts_with_ci(const char *s, const char *prefix)
+{
+    for (; *prefix; s++, prefix++) {
+        char c = *s;
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if (c != *prefix)
+            return 0;
+    }
+    return 1;
+}

@@ -51,6 +51,9 @@ void tcfp_copy_field(char *dst, size_t cap, const char *src, size_t len);
 
 /* ---- text helpers ---- */
 void tcfp_hex(char *out, const unsigned char *in, size_t n); /* out: 2n+1 bytes, lower case */
+/* 1 when s starts with prefix, ASCII letters of s compared case-insensitively (prefix is lower
+ * case). */
+int tcfp_starts_with_ci(const char *s, const char *prefix);
 /* 0 when s is a usable secret: non-empty, no whitespace, no control characters. */
 int tcfp_check_secret(const char *s);
 

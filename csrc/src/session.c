@@ -133,26 +133,14 @@ static int is_b64_char(unsigned char c)
            c == '/';
 }
 
-static int starts_with_ci(const char *s, const char *prefix)
-{
-    for (; *prefix; s++, prefix++) {
-        char c = *s;
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        if (c != *prefix)
-            return 0;
-    }
-    return 1;
-}
-
 /* Where the base64 text of image_base64 starts: after a "data:…;base64," prefix, if any. */
 static int image_base64_start(const char *s, const char **start, tcf_error *err)
 {
     *start = s;
-    if (!starts_with_ci(s, "data:"))
+    if (!tcfp_starts_with_ci(s, "data:"))
         return 0;
     const char *comma = strchr(s, ',');
-    if (comma == NULL || comma - s < 12 || !starts_with_ci(comma - 7, ";base64"))
+    if (comma == NULL || comma - s < 12 || !tcfp_starts_with_ci(comma - 7, ";base64"))
         return tcfp_fail(err, TCF_EINVAL,
                          "image_base64: a data: URI must have the form data:<type>;base64,<data>");
     *start = comma + 1;

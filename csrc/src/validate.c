@@ -400,18 +400,6 @@ int tcf_check_bank_card(const char *card, tcf_error *err)
 
 #define TCFP_URL_MAX 1024
 
-static int prefix_ci(const char *s, const char *prefix)
-{
-    for (; *prefix; s++, prefix++) {
-        char c = *s;
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        if (c != *prefix)
-            return 0;
-    }
-    return 1;
-}
-
 int tcf_check_redirect_url(const char *url, tcf_error *err)
 {
     if (url == NULL)
@@ -430,9 +418,9 @@ int tcf_check_redirect_url(const char *url, tcf_error *err)
     if (!utf8_valid((const unsigned char *)url, n))
         return tcfp_fail(err, TCF_EINVAL, "redirect_url is not valid UTF-8");
     size_t at;
-    if (prefix_ci(url, "https://"))
+    if (tcfp_starts_with_ci(url, "https://"))
         at = 8;
-    else if (prefix_ci(url, "http://"))
+    else if (tcfp_starts_with_ci(url, "http://"))
         at = 7;
     else
         return tcfp_fail(err, TCF_EINVAL, "redirect_url must start with http:// or https://");
