@@ -23,6 +23,7 @@ a comment on each says what used to go wrong.
 
 from __future__ import annotations
 
+import errno
 import base64
 import copy
 import hashlib
@@ -138,6 +139,10 @@ def exchange(emu: Emulator, data: bytes, *, half_close: bool = True, timeout: fl
             if half_close:
                 s.shutdown(socket.SHUT_WR)
         except (BrokenPipeError, ConnectionResetError):
+            outcome = "send-failed"
+        except OSError as e:  # ENOTCONN: the server already dropped the connection
+            if e.errno != errno.ENOTCONN:
+                raise
             outcome = "send-failed"
         else:
             outcome = ""
