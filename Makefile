@@ -35,7 +35,7 @@ emulator: deps
 
 # Reformat the C sources with the project's .clang-format.
 format:
-	clang-format -i $(wildcard csrc/include/*.h csrc/src/*.[ch] csrc/tools/*.c tests/c/*.[ch])
+	clang-format -i $(wildcard csrc/include/*.h csrc/src/*.[ch] csrc/tools/*.c tests/c/*.[ch] bindings/python/tcfaceid/*.c)
 
 include csrc/build.mk
 

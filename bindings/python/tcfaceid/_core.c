@@ -1553,9 +1553,10 @@ static PyObject *core_phone_carrier(PyObject *module, PyObject *const *args, Py_
     return PyUnicode_FromString(carrier);
 }
 
-PyDoc_STRVAR(check_bank_card_doc, "check_bank_card($module, /, card)\n--\n\n"
-                                  "Check a bank card number: 12-19 ASCII digits with a valid Luhn\n"
-                                  "check digit (tcf_check_bank_card). Raises InvalidArgumentError.");
+PyDoc_STRVAR(check_bank_card_doc,
+             "check_bank_card($module, /, card)\n--\n\n"
+             "Check a bank card number: 12-19 ASCII digits with a valid Luhn\n"
+             "check digit (tcf_check_bank_card). Raises InvalidArgumentError.");
 
 static PyObject *core_check_bank_card(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
                                       PyObject *kwnames)
@@ -1569,8 +1570,8 @@ PyDoc_STRVAR(check_redirect_url_doc,
              "Check a RedirectUrl: http(s)://, a non-empty host, at most 1024 bytes, no spaces\n"
              "or control characters (tcf_check_redirect_url). Raises InvalidArgumentError.");
 
-static PyObject *core_check_redirect_url(PyObject *module, PyObject *const *args,
-                                         Py_ssize_t nargs, PyObject *kwnames)
+static PyObject *core_check_redirect_url(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                                         PyObject *kwnames)
 {
     return check_one_text(module, args, nargs, kwnames, "check_redirect_url", "url",
                           tcf_check_redirect_url);
@@ -1581,8 +1582,8 @@ PyDoc_STRVAR(check_validity_date_doc,
              "Check a date YYYYMMDD (year 1900-9999), or \"00000000\" (long term) when\n"
              "allow_long_term (tcf_check_validity_date). Raises InvalidArgumentError.");
 
-static PyObject *core_check_validity_date(PyObject *module, PyObject *const *args,
-                                          Py_ssize_t nargs, PyObject *kwnames)
+static PyObject *core_check_validity_date(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                                          PyObject *kwnames)
 {
     static const char *const names[] = {"date", "allow_long_term"};
     core_state *st = module_state(module);
@@ -1709,12 +1710,11 @@ static PyObject *verdict_tuple(core_state *st, const tcf_verdict *v)
         PyList_SET_ITEM(attempts, (Py_ssize_t)i, item);
     }
     const char *reason = tcf_verdict_reason(v);
-    return Py_BuildValue("(iNiNNN)", (int)tcf_verdict_status(v),
-                         has_code ? PyLong_FromLong(code) : Py_NewRef(Py_None),
-                         tcf_verdict_billed(v),
-                         has_intention ? PyLong_FromLong(intention) : Py_NewRef(Py_None),
-                         PyUnicode_DecodeUTF8(reason, (Py_ssize_t)strlen(reason), "replace"),
-                         attempts);
+    return Py_BuildValue(
+        "(iNiNNN)", (int)tcf_verdict_status(v),
+        has_code ? PyLong_FromLong(code) : Py_NewRef(Py_None), tcf_verdict_billed(v),
+        has_intention ? PyLong_FromLong(intention) : Py_NewRef(Py_None),
+        PyUnicode_DecodeUTF8(reason, (Py_ssize_t)strlen(reason), "replace"), attempts);
 }
 
 static PyObject *core_verdict(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
@@ -1755,7 +1755,7 @@ static PyMethodDef core_methods[] = {
     {"version", core_version, METH_NOARGS, version_doc},
     {"sign", (PyCFunction)(void (*)(void))core_sign, METH_FASTCALL | METH_KEYWORDS, sign_doc},
     {"parse", (PyCFunction)(void (*)(void))core_parse, METH_FASTCALL | METH_KEYWORDS, parse_doc},
-#define FASTKW(name) (PyCFunction)(void (*)(void))core_##name, METH_FASTCALL | METH_KEYWORDS
+#define FASTKW(name) (PyCFunction)(void (*)(void)) core_##name, METH_FASTCALL | METH_KEYWORDS
     {"check_id_card", FASTKW(check_id_card), check_id_card_doc},
     {"normalize_name", FASTKW(normalize_name), normalize_name_doc},
     {"check_phone", FASTKW(check_phone), check_phone_doc},
