@@ -12,11 +12,13 @@ The cast:
 * the user's browser  -- plain HTTP requests (urllib), like a browser would make.
 
 The backend talks to FaceID through ``tcfaceid.Client`` (the tcfaceid C core
-under a Python API): dicts in, dicts out, typed exceptions.
+under a Python API): ``detect_auth`` -> a storable ``Session``, ``detect_result``
+-> a ``Verdict`` decided on codes by the core, the E-ID calls, typed exceptions.
 
 Part 1 is the SaaS flow (DetectAuth -> the H5 page -> RedirectUrl ->
 GetDetectInfoEnhanced). Part 2 is an E-ID (E证通) flow, whose identity comes
-back encrypted (SM2 + SM4) and is decrypted with the emulator's bundled test key.
+back encrypted (SM2 + SM4) and is decrypted by the C core with the emulator's
+bundled test key (the merchant's SM2 private key).
 
 Run:  cd /work/main && .venv/bin/python examples/demo.py
 """
@@ -26,7 +28,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import html.parser
-import json
 import os
 import queue
 import subprocess
@@ -55,7 +56,6 @@ from tcfaceid.emulator import (  # noqa: E402  (after the sys.path set-up above)
     DEFAULT_MERCHANT_SM2_PRIVATE_KEY_PEM,
     DEFAULT_SECRET_ID,
     DEFAULT_SECRET_KEY,
-    gm,
 )
 
 # The emulator's test identity (fake: it only passes the checksum) and its RuleId.
@@ -263,110 +263,97 @@ def saas_flow(client: Client, backend: Backend, browser: Browser) -> bool:
     print("\n#### Part 1: SaaS verification (DetectAuth -> H5 page -> GetDetectInfoEnhanced)")
     order = "A1001"
 
-    step("1. Backend: DetectAuth (start a verification for order %s)" % order)
-    resp = client.call("DetectAuth", {
-        "RuleId": RULE_ID,
-        "IdCard": ID_CARD,
-        "Name": NAME,
-        "RedirectUrl": f"{backend.base_url}/faceid/return?order={order}",
-        "Extra": f"order={order}",
-    })
-    check(bool(resp.get("BizToken")) and bool(resp.get("Url")), "DetectAuth returned no BizToken or Url")
-    pending = {resp["BizToken"]: order}  # the backend's own record: which token belongs to which order
-    say(f"for {mask_name(NAME)} / {mask_id(ID_CARD)}")
-    say(f"BizToken {short(resp['BizToken'])}  (RequestId {client.last_request_id})")
-    say(f"Url      {resp['Url'].split('?')[0]}?token=…  -> sent to the user's phone")
+    step("1. Backend: client.detect_auth (DetectAuth) for order %s" % order)
+    session = client.detect_auth(
+        RULE_ID, id_card=ID_CARD, name=NAME,
+        redirect_url=f"{backend.base_url}/faceid/return?order={order}", extra=f"order={order}",
+    )
+    check(session.url is not None, "DetectAuth returned no Url")
+    # the backend's own record: which session belongs to which order (stored as JSON, e.g. in a DB)
+    store = {session.biz_token: (order, session.to_json())}
+    say(f"for {mask_name(NAME)} / {mask_id(ID_CARD)}  (checked locally before the call)")
+    say(f"BizToken {short(session.biz_token)}  (RequestId {client.last_request_id})")
+    say(f"the user must start within 7,200 s; results can be fetched for 3 days "
+        f"(until {session.results_until - session.created_at} s after creation)")
+    url = session.url or ""
+    say(f"Url      {url.split('?')[0]}?token=…  -> sent to the user's phone")
 
     step("2. User: opens the Url and chooses \"retry, then pass\"")
-    form = browser.open_page(resp["Url"])
+    form = browser.open_page(url)
     say(f"the page offers: {', '.join(form.choices)}")
-    landed = browser.submit(resp["Url"], form, "retry_then_pass")
+    landed = browser.submit(url, form, "retry_then_pass")
     say(f"the browser was redirected to {landed.split('?')[0]}")
 
     step("3. Backend: the user is back on the RedirectUrl")
     query = backend.wait_for("/faceid/return")
-    token = query["token"]
+    token = tcfaceid.parse_redirect(landed)  # only says which session: never trusted for the verdict
     say(f"landing got order={query.get('order')} token={short(token)}")
-    check(pending.get(token) == order, "the landing's token is not one this backend created for the order")
-    say("the token matches the BizToken this backend created for the order")
+    check(token in store, "the landing's token is not one this backend created")
+    stored_order, stored_json = store[token]
+    check(stored_order == order, "the landing's token belongs to another order")
+    session = tcfaceid.Session.from_json(stored_json)  # as another process would load it
+    say("the token matches the session this backend stored for the order")
 
-    step("4. Backend: GetDetectInfoEnhanced (InfoType \"1\": the text result first)")
-    info = client.call("GetDetectInfoEnhanced", {"BizToken": token, "RuleId": RULE_ID, "InfoType": "1"})
-    text = info.get("Text")
-    check(text is not None, "GetDetectInfoEnhanced returned no Text")
-    passed = text["ErrCode"] == 0  # the verdict is ErrCode 0, never a message
-    say(f"person   {mask_name(text['Name'])} / {mask_id(text['IdCard'])}   Extra {text['Extra']!r}")
-    details = text.get("LivenessDetail") or []
-    say(f"attempts {len(details)}:")
-    for i, d in enumerate(details, 1):
-        say(f"  #{i}: Errcode={d['Errcode']} Livestatus={d['Livestatus']} "
-            f"Comparestatus={d['Comparestatus']} Sim={d['Sim']}")
-    say(f"ErrCode {text['ErrCode']}  ->  {'PASSED' if passed else 'NOT PASSED'}")
-    check(len(details) == 2 and details[0]["Errcode"] != 0 and details[1]["Errcode"] == 0,
+    step("4. Backend: client.detect_result (GetDetectInfoEnhanced: the text, then the best frame)")
+    verdict = client.detect_result(session, parts=("text", "best_frame"))
+    text = verdict.text or {}
+    say(f"person   {mask_name(text.get('Name'))} / {mask_id(text.get('IdCard'))}   Extra {text.get('Extra')!r}")
+    say(f"attempts {len(verdict.attempts)}:")
+    for i, a in enumerate(verdict.attempts, 1):
+        say(f"  #{i}: Errcode={a.errcode} Livestatus={a.livestatus} Comparestatus={a.comparestatus} "
+            f"Sim={a.sim} billed={a.is_need_charge}")
+    say(f"verdict  {verdict.status} (ErrCode {verdict.code}, billed {verdict.billed}): {verdict.reason}")
+    check(len(verdict.attempts) == 2 and verdict.attempts[0].errcode != 0 and verdict.attempts[1].errcode == 0,
           "\"retry, then pass\" should have left a failed attempt followed by a passed one")
-
-    if passed:  # the media are large: fetch them only when needed, after the verdict
-        frame = client.call("GetDetectInfoEnhanced", {"BizToken": token, "RuleId": RULE_ID, "InfoType": "3"})
-        best = (frame.get("BestFrame") or {}).get("BestFrame")
-        check(bool(best), "no best frame for a passed verification")
-        png = base64.b64decode(best)
-        check(png.startswith(b"\x89PNG"), "the best frame is not a PNG")
-        say(f"then InfoType \"3\": the best frame, a {len(png)}-byte PNG, for the case file")
-    return passed
+    check(not verdict.part_errors, f"a media part failed: {sorted(verdict.part_errors)}")
+    best = ((verdict.response or {}).get("BestFrame") or {}).get("BestFrame")
+    check(bool(best), "no best frame for a passed verification")
+    png = base64.b64decode(best)
+    check(png.startswith(b"\x89PNG"), "the best frame is not a PNG")
+    say(f"the best frame (its own call, after the text): a {len(png)}-byte PNG, for the case file")
+    return verdict.passed
 
 
 # -- part 2: E-ID ----------------------------------------------------------------------
-def decrypt_eid_info(des_key_b64: str, user_info_b64: str) -> dict[str, Any]:
-    """EidInfo: DesKey is a 16-byte SM4 key encrypted with the merchant's SM2 public
-    key (C1C3C2); UserInfo is JSON, zero-padded, SM4-ECB-encrypted with that key."""
-    private_key = gm.sm2_private_key_from_pem(DEFAULT_MERCHANT_SM2_PRIVATE_KEY_PEM)
-    session_key = gm.sm2_decrypt(private_key, base64.b64decode(des_key_b64))
-    check(len(session_key) == 16, f"DesKey decrypts to {len(session_key)} bytes, not a 16-byte SM4 key")
-    plain = gm.sm4_ecb_decrypt(session_key, base64.b64decode(user_info_b64)).rstrip(b"\x00")
-    return json.loads(plain.decode("utf-8"))
-
-
 def eid_flow(client: Client, backend: Backend, browser: Browser) -> bool:
     print("\n#### Part 2: E-ID (E证通): the user types the identity; the backend decrypts it")
 
-    step("1. Backend: GetEidToken (InputType \"3\": the user enters name and ID number)")
-    token_resp = client.call("GetEidToken", {
-        "MerchantId": DEFAULT_MERCHANT_ID,
-        "Config": {"InputType": "3"},
-        "RedirectUrl": f"{backend.base_url}/eid/return?order=B2002",
-    })
-    token, url = token_resp.get("EidToken"), token_resp.get("Url")
-    check(bool(token) and bool(url), "GetEidToken returned no EidToken or Url")
-    status = client.call("CheckEidTokenStatus", {"EidToken": token})["Status"]
-    say(f"EidToken {short(token)}; CheckEidTokenStatus: {status}")
+    step("1. Backend: client.get_eid_token (GetEidToken, InputType 3: the user enters name and ID)")
+    session = client.get_eid_token(
+        DEFAULT_MERCHANT_ID, input_type=3, redirect_url=f"{backend.base_url}/eid/return?order=B2002",
+    )
+    check(session.url is not None, "GetEidToken returned no Url")
+    say(f"EidToken {short(session.eid_token)} (valid {session.expires_at - session.created_at} s); "
+        f"status: {client.eid_status(session)}")
 
     step("2. User: opens the Url (valid once), types name and ID number, passes")
+    url = session.url or ""
     form = browser.open_page(url)
     check({"name", "id_card"} <= set(form.inputs), "the E-ID page does not ask for name and ID number")
     landed = browser.submit(url, form, "pass", {"name": NAME, "id_card": ID_CARD})
     say(f"the browser was redirected to {landed.split('?')[0]}")
-    check(backend.wait_for("/eid/return").get("token") == token, "the E-ID landing got another token")
+    backend.wait_for("/eid/return")
+    check(tcfaceid.parse_redirect(landed) == session.eid_token, "the E-ID landing got another token")
 
-    step("3. Backend: CheckEidTokenStatus")
-    status = client.call("CheckEidTokenStatus", {"EidToken": token})["Status"]
+    step("3. Backend: client.wait_eid (CheckEidTokenStatus every second, 2 errors tolerated)")
+    status = client.wait_eid(session, interval=0.2)
     say(f"status {status}")
     check(status == "finished", f"the E-ID flow is {status!r}, not finished")
 
-    step("4. Backend: GetEidResult, then decrypt EidInfo with the merchant's SM2 key")
-    result = client.call("GetEidResult", {"EidToken": token})
-    check(result.get("Text") is not None, "GetEidResult returned no Text")
-    passed = result["Text"]["ErrCode"] == 0
-    say(f"ErrCode {result['Text']['ErrCode']}  ->  {'PASSED' if passed else 'NOT PASSED'}")
-    eid = result.get("EidInfo") or {}
+    step("4. Backend: client.eid_result (text, then EidInfo), then decrypt_eid_info (SM2 + SM4)")
+    verdict = client.eid_result(session, parts=("text", "eid_info"))
+    say(f"verdict  {verdict.status} (ErrCode {verdict.code}): {verdict.reason}")
+    eid = (verdict.response or {}).get("EidInfo") or {}
     check(bool(eid.get("DesKey")) and bool(eid.get("UserInfo")), "GetEidResult returned no encrypted EidInfo")
     say(f"EidCode {eid['EidCode'][:12]}…  DesKey {len(base64.b64decode(eid['DesKey']))} bytes (SM2)  "
         f"UserInfo {len(base64.b64decode(eid['UserInfo']))} bytes (SM4-ECB)")
-    identity = decrypt_eid_info(eid["DesKey"], eid["UserInfo"])
+    # the merchant's SM2 private key (here: the emulator's bundled test key)
+    identity = tcfaceid.decrypt_eid_info(eid, DEFAULT_MERCHANT_SM2_PRIVATE_KEY_PEM)
     say(f"decrypted identity: name {mask_name(identity.get('name'))}, "
         f"idtype {identity.get('idtype')}, idnum {mask_id(identity.get('idnum'))}")
     check(identity.get("idnum") == ID_CARD and identity.get("name") == NAME,
           "the decrypted identity is not the one the user typed")
-    return passed
+    return verdict.passed
 
 
 # -- main ------------------------------------------------------------------------------

@@ -384,11 +384,31 @@ TCF_API size_t tcf_verdict_attempt_count(const tcf_verdict *v);
 TCF_API int tcf_verdict_attempt(const tcf_verdict *v, size_t i, tcf_attempt *out);
 /* A short English sentence explaining the status (owned by v; never NULL). */
 TCF_API const char *tcf_verdict_reason(const tcf_verdict *v);
+/* The documented meaning of a SaaS / E-ID ErrCode (Text.ErrCode, LivenessDetail[].Errcode;
+ * faceid-api.md §4.3), a short English phrase (static), or NULL for an undocumented code. Only
+ * for people: decide on the number. */
+TCF_API const char *tcf_errcode_meaning(int errcode);
+/* The same for an intention result code, by the result's IntentionVerifyType: "2" read aloud
+ * (IntentionVerifyData.ErrorCode), "0" Q&A / "1" nod (FinalResultDetailCode; -1 and -2 swap
+ * meanings between the two tables). NULL when unknown. */
+TCF_API const char *tcf_intention_code_meaning(const char *intention_verify_type, int code);
+/* The InfoType digit ("5" read-aloud, "6" Q&A / nod) of the intention result the verdict needs
+ * but the response did not contain (IsVerifyIntention true, the result object null or missing),
+ * so that the caller can fetch it; NULL when nothing is missing. Static string. */
+TCF_API const char *tcf_verdict_missing_part(const tcf_verdict *v);
 TCF_API void tcf_verdict_free(tcf_verdict *v);
 
 /* ---------------------------------------------------------------------------------------------
  * DetectAuth parameters and sessions (pure: no clock, no network; time is a parameter)
  * ------------------------------------------------------------------------------------------- */
+
+/* One IntentionQuestion: Question (1-250 characters) and its accepted Answers (1-50 strings of
+ * 1-10 characters). Shared by DetectAuth and GetEidToken. */
+typedef struct tcf_intention_question {
+    const char *question;
+    const char *const *answers;
+    size_t answer_count;
+} tcf_intention_question;
 
 #define TCF_DETECT_AUTH_PARAMS_VERSION 1
 /* NULL or "" leaves an optional field out of the body. */
@@ -404,11 +424,25 @@ typedef struct tcf_detect_auth_params {
     const char *image_base64; /* or already base64 (a data:...;base64, prefix and white space
                                * are stripped), standard alphabet with '=' padding */
     const char *intention_verify_text; /* IntentionVerifyText: at most 120 characters */
+    /* IntentionQuestions (voice Q&A): 1-10 rounds; NULL and 0: none (a list of 0: TCF_EINVAL) */
+    const tcf_intention_question *intention_questions;
+    size_t intention_question_count;
+    /* IntentionActions[].Text (nod): 1-10 texts of at most 250 characters; NULL and 0: none */
+    const char *const *intention_actions;
+    size_t intention_action_count;
+    /* Config (RuleIdConfig); -1 leaves a field out. intention_type: 0 Q&A, 1 nod; when -1 it is
+     * sent as 1 if intention_actions are given (0 is the service's default). A value that
+     * contradicts the list given is TCF_EINVAL. */
+    int intention_type;
+    int intention_recognition;  /* IntentionRecognition: 0, 1 */
+    int mouth_open_recognition; /* MouthOpenRecognition: 0, 1 (Q&A only) */
+    int speed;                  /* Speed: 0 auto, 1 = 1x, 2 = 1.2x, 3 = 1.5x */
 } tcf_detect_auth_params;
 
 #define TCF_DETECT_AUTH_PARAMS_INIT                                                                \
     {                                                                                              \
-        TCF_DETECT_AUTH_PARAMS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL          \
+        TCF_DETECT_AUTH_PARAMS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL,   \
+            0, NULL, 0, -1, -1, -1, -1                                                             \
     }
 
 /* The exact DetectAuth body {"RuleId":..,"IdCard":..,"Name":..,"RedirectUrl":..,"Extra":..,
@@ -455,6 +489,150 @@ TCF_API int tcf_session_check_result_request(const tcf_session *s, const char *r
 /* 1 while the user can still start the verification (now <= expires_at), else 0. */
 TCF_API int tcf_session_can_start(const tcf_session *s, long long now);
 TCF_API void tcf_session_free(tcf_session *s);
+
+/* Which flow a session belongs to. A SaaS session has a BizToken and a RuleId; an E-ID session
+ * an EidToken and a MerchantId (tcf_session_biz_token / _rule_id give NULL for it, and
+ * tcf_session_eid_token / _merchant_id NULL for a SaaS one). */
+typedef enum tcf_session_kind { TCF_SESSION_SAAS = 1, TCF_SESSION_EID = 2 } tcf_session_kind;
+
+#define TCF_EID_TOKEN_LIFETIME 600LL /* seconds: the EidToken (the E-ID Url: 10 min, once) */
+
+TCF_API tcf_session_kind tcf_session_kind_of(const tcf_session *s); /* 0 when s is NULL */
+/* The BizToken or the EidToken. */
+TCF_API const char *tcf_session_token(const tcf_session *s);
+TCF_API const char *tcf_session_eid_token(const tcf_session *s);
+TCF_API const char *tcf_session_merchant_id(const tcf_session *s);
+
+/* ---------------------------------------------------------------------------------------------
+ * E-ID: GetEidToken parameters, the E-ID session, CheckEidTokenStatus (pure)
+ * ------------------------------------------------------------------------------------------- */
+
+#define TCF_EID_TOKEN_PARAMS_VERSION 1
+/* NULL or "" leaves a string out; -1 (0 for input_type and intention_mode) leaves a number or
+ * flag out. */
+typedef struct tcf_eid_token_params {
+    unsigned version;         /* TCF_EID_TOKEN_PARAMS_VERSION */
+    const char *merchant_id;  /* MerchantId, required: at most 50 characters */
+    const char *id_card;      /* IdCard: as for DetectAuth (checksum, x -> X) */
+    const char *name;         /* Name: tcf_normalize_name */
+    const char *redirect_url; /* RedirectUrl: tcf_check_redirect_url; the EidToken comes back in
+                               * its query as token=... */
+    const char *extra;        /* Extra: at most 1024 bytes */
+    /* Config (GetEidTokenConfig) */
+    int input_type; /* InputType: 1 OCR front and back (service default), 2 OCR front, 3 typed by
+                     * the user, 4 passed by you (then id_card and name are required) */
+    int use_intention_verify; /* UseIntentionVerify: 0, 1; when -1 it is sent as 1 if any
+                               * intention content is given */
+    int intention_mode; /* IntentionMode: 1 read aloud, 2 Q&A, 3 nod; when 0 it is implied by the
+                         * content given (text, questions or actions) */
+    const char *intention_verify_text; /* IntentionVerifyText: at most 120 characters */
+    const tcf_intention_question *intention_questions; /* 1-10 rounds */
+    size_t intention_question_count;
+    const char *const *intention_actions; /* IntentionActions[].Text: 1-10, at most 250 chars */
+    size_t intention_action_count;
+    int intention_recognition;              /* IntentionRecognition: 0, 1 */
+    int is_support_hmt_resident_permit_ocr; /* IsSupportHMTResidentPermitOCR: 0, 1 */
+    int mouth_open_recognition;             /* MouthOpenRecognition: 0, 1 */
+    int speed;                              /* Speed: 0-3 */
+} tcf_eid_token_params;
+
+#define TCF_EID_TOKEN_PARAMS_INIT                                                                  \
+    {                                                                                              \
+        TCF_EID_TOKEN_PARAMS_VERSION, NULL, NULL, NULL, NULL, NULL, 0, -1, 0, NULL, NULL, 0, NULL, \
+            0, -1, -1, -1, -1                                                                      \
+    }
+
+/* The exact GetEidToken body {"MerchantId":..,"IdCard":..,"Name":..,"Extra":..,"Config":{...},
+ * "RedirectUrl":..} after validating every field (TCF_EINVAL naming the field, never the value).
+ * Config is left out when no Config field is set. Free with tcf_string_free. */
+TCF_API int tcf_eid_token_body(char **json_out, size_t *len, const tcf_eid_token_params *p,
+                               long long today_unix, tcf_error *err);
+/* From the GetEidToken Response object: EidToken (required), Url (optional); merchant_id: the
+ * MerchantId sent; the EidToken lives TCF_EID_TOKEN_LIFETIME s, the results
+ * TCF_RESULTS_LIFETIME s. tcf_session_to_json gives {"v":1,"kind":"eid","eid_token":..,
+ * "merchant_id":..,"url":..,"extra":..,"created_at":N,"expires_at":N,"results_until":N} and
+ * tcf_session_from_json reads both shapes. */
+TCF_API int tcf_eid_session_new(tcf_session **out, const char *get_eid_token_response_json,
+                                size_t len, const char *merchant_id, const char *extra,
+                                long long created_at, tcf_error *err);
+
+/* CheckEidTokenStatus' Status. */
+typedef enum tcf_eid_status {
+    TCF_EID_INIT = 1,     /* "init": not started */
+    TCF_EID_DOING = 2,    /* "doing": in progress */
+    TCF_EID_FINISHED = 3, /* "finished": done (pass or fail: fetch the result) */
+    TCF_EID_TIMEOUT = 4   /* "timeout": the EidToken expired unfinished */
+} tcf_eid_status;
+
+/* From the CheckEidTokenStatus Response object; TCF_EJSON for a missing or unknown Status. */
+TCF_API int tcf_eid_status_from_json(tcf_eid_status *out, const void *response_json, size_t len,
+                                     tcf_error *err);
+/* "init", "doing", "finished", "timeout" (static), or NULL for another value. */
+TCF_API const char *tcf_eid_status_name(tcf_eid_status status);
+
+/* What a CheckEidTokenStatus poller does after a failed poll: error_code is the call's tcf_code,
+ * retryable its err.retryable, consecutive_errors the number of failed polls in a row including
+ * this one. The service asks to count a poll as failed only after 3 consecutive errors. */
+typedef enum tcf_poll_action {
+    TCF_POLL_CONTINUE = 1, /* a transient failure (transport, 5xx, InternalError, throttling),
+                            * the first or second in a row: poll again after the interval */
+    TCF_POLL_TIMEOUT = 2,  /* TCF_ETOKEN_EXPIRED: the token expired: the status is "timeout" */
+    TCF_POLL_FAIL = 3      /* a third failure in a row, or one that will not go away: give up */
+} tcf_poll_action;
+TCF_API tcf_poll_action tcf_eid_poll_after_error(int error_code, int retryable,
+                                                 int consecutive_errors);
+
+/* ---------------------------------------------------------------------------------------------
+ * Fetching results: GetDetectInfoEnhanced / GetEidResult requests (pure)
+ * ------------------------------------------------------------------------------------------- */
+
+/* The calls to make for the result parts wanted. parts: InfoType digits ("13") or names
+ * separated by commas ("text,best_frame"): text 1, id_card 2, best_frame 3, video 4 (SaaS only),
+ * intention_verify 5 (read aloud), intention_result 6 (Q&A / nod), all 0, and for E-ID
+ * eid_info 0 (EidInfo comes only with InfoType 0, which returns every part). out receives one
+ * InfoType digit per call, in call order, NUL-terminated: the text first ("1"), then each other
+ * part alone in ascending order, so that a large medium never delays or fails the text. For SaaS
+ * "all" / "0" expands to 1-6; for E-ID it is one "0" call made after the text, which replaces
+ * the other parts (it returns them all). out_cap must be at least 8. TCF_EINVAL for an unknown
+ * part, "video" for E-ID, or an empty list. */
+TCF_API int tcf_result_plan(char *out, size_t out_cap, tcf_session_kind kind, const char *parts,
+                            tcf_error *err);
+
+#define TCF_RESULT_REQUEST_VERSION 1
+typedef struct tcf_result_request {
+    unsigned version;        /* TCF_RESULT_REQUEST_VERSION */
+    tcf_session_kind kind;   /* TCF_SESSION_SAAS: GetDetectInfoEnhanced; TCF_SESSION_EID:
+                              * GetEidResult */
+    const char *token;       /* BizToken / EidToken, required */
+    const char *rule_id;     /* RuleId: required for SaaS, must be NULL for E-ID */
+    const char *info_type;   /* InfoType digits; NULL: left out (the service's default "0") */
+    int best_frames_count;   /* BestFramesCount, -1: left out; 0-10 SaaS, 0-3 E-ID; needs 3 */
+    int cut_id_card_image;   /* IsCutIdCardImage, -1: left out; needs 2 in info_type */
+    int need_id_card_avatar; /* IsNeedIdCardAvatar, -1: left out; needs 2 in info_type */
+} tcf_result_request;
+
+#define TCF_RESULT_REQUEST_INIT                                                                    \
+    {                                                                                              \
+        TCF_RESULT_REQUEST_VERSION, TCF_SESSION_SAAS, NULL, NULL, NULL, -1, -1, -1                 \
+    }
+
+/* The request body, validated (TCF_EINVAL naming the field). Free with tcf_string_free. */
+TCF_API int tcf_result_body(char **json_out, size_t *len, const tcf_result_request *r,
+                            tcf_error *err);
+
+/* ---------------------------------------------------------------------------------------------
+ * The RedirectUrl landing
+ * ------------------------------------------------------------------------------------------- */
+
+/* The BizToken / EidToken the verification page appended to your RedirectUrl: the value of the
+ * "token" query parameter of url (a full URL, a path with a query, or a bare query string),
+ * percent-decoded ('+' is a space, so not a token character). The query ends at the fragment
+ * ('#'); text without '?' is taken as a bare query unless it has "://" or starts with '/'.
+ * TCF_EINVAL when it is missing, empty, given twice with different values, longer than 128 bytes or
+ * has characters outside A-Z a-z 0-9 . _ ~ - . The token only says which session to look at: it is
+ * not signed, so the result must always be fetched from the service. Free *token_out with
+ * tcf_string_free. */
+TCF_API int tcf_parse_redirect(char **token_out, const char *url, tcf_error *err);
 
 #ifdef __cplusplus
 }

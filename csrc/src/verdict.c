@@ -13,10 +13,11 @@ struct tcf_verdict {
     int code; /* Text.ErrCode */
     int has_intention_code;
     int intention_code;
-    int billed; /* 1, 0, -1 unknown */
+    int billed;               /* 1, 0, -1 unknown */
+    const char *missing_part; /* InfoType digit of an intention result needed but not fetched */
     size_t attempt_count;
     tcf_attempt *attempts;
-    char reason[224];
+    char reason[384];
 };
 
 /* ---- the billing column of the SaaS ErrCode table (Plus edition; faceid-api.md §4.3) ---- */
@@ -40,6 +41,158 @@ static int code_billed(int code)
         if (code >= billing_table[i].lo && code <= billing_table[i].hi)
             return billing_table[i].billed;
     return -1;
+}
+
+/* ---- documented meanings (faceid-api.md §4.3 and §2.6), in English ---- */
+
+typedef struct meaning_row {
+    int lo, hi;
+    const char *text;
+} meaning_row;
+
+static const meaning_row errcode_meanings[] = {
+    {0, 0, "success"},
+    {1, 3, "wrong call: see the DetectAuth documentation"},
+    {4, 4, "service error: retry later"},
+    {8, 8, "service error: retry later"},
+    {10, 10, "service error: retry later"},
+    {12, 13, "service error: retry later"},
+    {14, 14, "this verification was already completed"},
+    {15, 15, "the token expired"},
+    {16, 16, "the retry limit was reached"},
+    {17, 17, "the flow was not completed"},
+    {201, 201, "fetching the image from WeChat failed"},
+    {202, 202, "fetching the video failed"},
+    {203, 203, "no permission for this API"},
+    {204, 204, "the official account / mini program has not authorised FaceID"},
+    {301, 301, "the scanned ID number differs from the one passed to the flow"},
+    {302, 302, "the ID card has expired"},
+    {303, 303, "scanning the ID card failed"},
+    {1001, 1001, "liveness engine timeout"},
+    {1002, 1002, "suspected non-live recording"},
+    {1003, 1003, "face verification did not succeed"},
+    {1004, 1005, "face verification failed"},
+    {1006, 1006, "ID photo library error"},
+    {1007, 1007, "no WeChat liveness result (risk control)"},
+    {1008, 1008, "unstable network during liveness"},
+    {1101, 1101, "the voice was not recognised"},
+    {1102, 1102, "the face was not fully visible"},
+    {1103, 1103, "the voice was not recognised"},
+    {1104, 1104, "bad video format"},
+    {1105, 1105, "fetching the video failed"},
+    {1106, 1106, "the voice was too quiet"},
+    {1107, 1107, "the video is empty or of the wrong length (record about 6 s)"},
+    {1108, 1108, "the video resolution is too low"},
+    {1109, 1109, "no lip movement detected"},
+    {1201, 1202, "poor lighting"},
+    {1203, 1205, "too close to or too far from the screen"},
+    {1206, 1206, "the face is too far left"},
+    {1207, 1207, "no eye closing detected"},
+    {1208, 1208, "the first action was not detected"},
+    {1209, 1209, "no mouth opening detected"},
+    {1210, 1210, "no complete face detected"},
+    {1301, 1301, "suspected non-live recording (silent liveness)"},
+    {1302, 1302, "face verification failed (silent liveness)"},
+    {1303, 1303, "the video is too short: record more than 2 s"},
+    {2001, 2001, "comparison engine timeout"},
+    {2002, 2002, "the name is wrong"},
+    {2003, 2003, "the ID number is wrong"},
+    {2004, 2004, "extracting a photo from the video failed"},
+    {2005, 2005, "no identity record found"},
+    {2006, 2006, "the name and ID number do not match"},
+    {2007, 2008, "no photo found in the authoritative source"},
+    {2009, 2009, "the authoritative photo's resolution is too low"},
+    {2010, 2010, "the face was not fully visible"},
+    {2011, 2011, "not the same person (suspected non-live)"},
+    {2012, 2012, "several faces detected"},
+    {2013, 2013, "the face was not fully visible"},
+    {2014, 2014, "the video resolution is too low"},
+    {2015, 2015, "not the same person (comparison failed)"},
+    {2016, 2016, "not the same person (similarity below the threshold)"},
+    {2017, 2017, "the authoritative data source is being upgraded: retry later"},
+    {2018, 2018, "too many attempts for this identity today: retry after 00:00 (UTC+8)"},
+};
+
+/* IntentionVerifyData.ErrorCode (read aloud) */
+static const meaning_row read_aloud_meanings[] = {
+    {0, 0, "success"},
+    {-1, -1, "system error"},
+    {-2, -2, "parameter error"},
+    {-3, -3, "busy"},
+    {-4, -4, "backend error"},
+    {-5, -5, "entering the room failed"},
+    {-6, -6, "recording error"},
+    {-7, -7, "file storage error"},
+    {-8, -8, "entered the room twice"},
+    {-9, -9, "live stream error"},
+    {-10, -10, "speech recognition failed"},
+    {-11, -11, "the flow was interrupted"},
+    {-12, -12, "the flow is not finished"},
+    {-13, -13, "token check failed"},
+    {-14, -14, "the flow has ended"},
+    {-15, -15, "the retry limit was exceeded"},
+    {-16, -16, "unknown error"},
+    {-17, -17, "no voice"},
+    {3001, 3001, "keep the face in the frame"},
+    {3002, 3002, "several faces"},
+    {3003, 3003, "face detection failed"},
+    {3011, 3011, "low similarity"},
+    {3012, 3012, "comparison failed"},
+    {-800, -800, "the front end is not compatible"},
+    {-801, -801, "camera or microphone not authorised"},
+    {-802, -802, "the flow was interrupted (screen switch)"},
+    {-803, -803, "the user closed the page or disconnected"},
+};
+
+/* IntentionQuestionResult / IntentionActionResult .FinalResultDetailCode (Q&A, nod) */
+static const meaning_row answer_meanings[] = {
+    {0, 0, "success"},
+    {-1, -1, "parameter error"},
+    {-2, -2, "system error"},
+    {-101, -101, "keep the face in the frame"},
+    {-102, -102, "several faces"},
+    {-103, -103, "face detection failed"},
+    {-104, -104, "the face is incomplete"},
+    {-105, -105, "the eyes are covered"},
+    {-106, -106, "the mouth is covered"},
+    {-107, -107, "the nose is covered"},
+    {-201, -201, "low similarity"},
+    {-202, -202, "comparison failed"},
+    {-301, -301, "the intention was not confirmed"},
+    {-302, -302, "no mouth movement while answering"},
+    {-800, -800, "the front end is not compatible"},
+    {-801, -801, "no camera or microphone permission"},
+    {-802, -802, "the flow was interrupted"},
+    {-803, -803, "the user closed the page"},
+    {-804, -804, "unstable network"},
+    {-998, -998, "data error"},
+    {-999, -999, "unknown error"},
+};
+
+static const char *lookup(const meaning_row *rows, size_t n, int code)
+{
+    for (size_t i = 0; i < n; i++)
+        if (code >= rows[i].lo && code <= rows[i].hi)
+            return rows[i].text;
+    return NULL;
+}
+
+const char *tcf_errcode_meaning(int errcode)
+{
+    return lookup(errcode_meanings, sizeof errcode_meanings / sizeof errcode_meanings[0], errcode);
+}
+
+const char *tcf_intention_code_meaning(const char *intention_verify_type, int code)
+{
+    if (intention_verify_type == NULL)
+        return NULL;
+    if (strcmp(intention_verify_type, "2") == 0)
+        return lookup(read_aloud_meanings,
+                      sizeof read_aloud_meanings / sizeof read_aloud_meanings[0], code);
+    if (strcmp(intention_verify_type, "0") == 0 ||
+        (strcmp(intention_verify_type, "1") == 0 && code != -302))
+        return lookup(answer_meanings, sizeof answer_meanings / sizeof answer_meanings[0], code);
+    return NULL;
 }
 
 /* ---- typed field access: null or missing is "absent", a wrong type is TCF_EJSON ---- */
@@ -278,7 +431,9 @@ static int decide(tcf_verdict *v, json_t *resp, tcf_error *err)
         snprintf(r, cap, "The flow is not finished yet (Text.ErrCode is null).");
     } else if (v->code != 0) {
         v->status = TCF_VERDICT_FAILED;
-        snprintf(r, cap, "The verification failed with ErrCode %d.", v->code);
+        const char *m = tcf_errcode_meaning(v->code);
+        snprintf(r, cap, "The verification failed with ErrCode %d (%s).", v->code,
+                 m ? m : "not in the documented table");
     } else if (verify_intention != 1) {
         v->status = TCF_VERDICT_PASSED;
         snprintf(r, cap, "The verification passed (ErrCode 0).");
@@ -289,6 +444,7 @@ static int decide(tcf_verdict *v, json_t *resp, tcf_error *err)
                  "intention result cannot be checked yet.");
     } else if (intention == NULL) {
         v->status = TCF_VERDICT_PENDING;
+        v->missing_part = kind->info_type;
         snprintf(r, cap,
                  "Liveness and comparison passed; the %s intention result (%s) was not fetched: "
                  "request InfoType 0, or one that contains %s.",
@@ -299,14 +455,21 @@ static int decide(tcf_verdict *v, json_t *resp, tcf_error *err)
                  kind->name, kind->field);
     } else if (v->intention_code != 0) {
         v->status = TCF_VERDICT_FAILED;
+        const char *m = tcf_intention_code_meaning(kind->type, v->intention_code);
         snprintf(r, cap,
-                 "Liveness and comparison passed, but the %s intention check failed with %s %d.",
-                 kind->name, kind->field, v->intention_code);
+                 "Liveness and comparison passed, but the %s intention check failed with %s %d "
+                 "(%s).",
+                 kind->name, kind->field, v->intention_code, m ? m : "not in the documented table");
     } else {
         v->status = TCF_VERDICT_PASSED;
         snprintf(r, cap, "The verification passed, including the %s intention check.", kind->name);
     }
     return 0;
+}
+
+const char *tcf_verdict_missing_part(const tcf_verdict *v)
+{
+    return v ? v->missing_part : NULL;
 }
 
 int tcf_verdict_from_json(tcf_verdict **out, const void *response_json, size_t len, tcf_error *err)

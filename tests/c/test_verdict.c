@@ -565,3 +565,94 @@ TCFT_TEST(verdict_allocation_failures)
     }
 }
 #endif
+
+/* ---- tcf_verdict_missing_part ---- */
+
+static const char *missing_of(const char *json)
+{
+    tcf_verdict *v = verdict_of(json);
+    if (v == NULL)
+        return "(no verdict)";
+    const char *m = tcf_verdict_missing_part(v);
+    tcf_verdict_free(v);
+    return m;
+}
+
+static int missing_is(const char *json, const char *expected)
+{
+    const char *m = missing_of(json);
+    int ok = expected == NULL ? m == NULL : m != NULL && strcmp(m, expected) == 0;
+    if (!ok)
+        printf("    missing part of %.80s...: %s, want %s\n", json, m ? m : "NULL",
+               expected ? expected : "NULL");
+    return ok;
+}
+
+TCFT_TEST(verdict_missing_part_recorded)
+{
+    /* the intention result object is null: Q&A and nod need InfoType 6, read-aloud 5 */
+    TCFT_CHECK(missing_is(fx_intention_qa_text_only, "6"));
+    TCFT_CHECK(missing_is(fx_intention_nod_text_only, "6"));
+    TCFT_CHECK(missing_is(fx_intention_read_text_only, "5"));
+    /* present, or not needed */
+    TCFT_CHECK(missing_is(fx_intention_qa_pass, NULL));
+    TCFT_CHECK(missing_is(fx_intention_qa_fail_intention, NULL));
+    TCFT_CHECK(missing_is(fx_intention_nod_pass, NULL));
+    TCFT_CHECK(missing_is(fx_intention_read_pass, NULL));
+    TCFT_CHECK(missing_is(fx_intention_read_fail_intention, NULL));
+    TCFT_CHECK(missing_is(fx_pass, NULL));
+    TCFT_CHECK(missing_is(fx_abandon, NULL));
+    /* the text failed: the intention result does not matter */
+    TCFT_CHECK(missing_is(fx_intention_qa_fail_liveness, NULL));
+    TCFT_CHECK(missing_is(fx_intention_nod_fail_liveness, NULL));
+    TCFT_CHECK(missing_is(fx_intention_read_fail_liveness, NULL));
+    TCFT_CHECK(tcf_verdict_missing_part(NULL) == NULL);
+}
+
+TCFT_TEST(verdict_missing_part_edge_cases)
+{
+    /* the result member absent rather than null */
+    TCFT_CHECK(missing_is(
+        "{\"Text\":{\"ErrCode\":0},\"IsVerifyIntention\":true,\"IntentionVerifyType\":\"0\"}",
+        "6"));
+    TCFT_CHECK(missing_is(
+        "{\"Text\":{\"ErrCode\":0},\"IsVerifyIntention\":true,\"IntentionVerifyType\":\"1\"}",
+        "6"));
+    TCFT_CHECK(missing_is(
+        "{\"Text\":{\"ErrCode\":0},\"IsVerifyIntention\":true,\"IntentionVerifyType\":\"2\"}",
+        "5"));
+    /* only the object IntentionVerifyType names counts */
+    TCFT_CHECK(missing_is("{\"Text\":{\"ErrCode\":0},\"IsVerifyIntention\":true,"
+                          "\"IntentionVerifyType\":\"1\",\"IntentionQuestionResult\":{"
+                          "\"FinalResultDetailCode\":0}}",
+                          "6"));
+    TCFT_CHECK(missing_is("{\"Text\":{\"ErrCode\":0},\"IsVerifyIntention\":true,"
+                          "\"IntentionVerifyType\":\"2\",\"IntentionActionResult\":{"
+                          "\"FinalResultDetailCode\":0},\"IntentionVerifyData\":null}",
+                          "5"));
+    /* present (even without its code yet) */
+    TCFT_CHECK(missing_is("{\"Text\":{\"ErrCode\":0},\"IsVerifyIntention\":true,"
+                          "\"IntentionVerifyType\":\"0\",\"IntentionQuestionResult\":{"
+                          "\"FinalResultDetailCode\":null}}",
+                          NULL));
+    TCFT_CHECK(missing_is("{\"Text\":{\"ErrCode\":0},\"IsVerifyIntention\":true,"
+                          "\"IntentionVerifyType\":\"1\",\"IntentionActionResult\":{"
+                          "\"FinalResultDetailCode\":-301}}",
+                          NULL));
+    /* the text failed or is not finished, or no Text at all */
+    TCFT_CHECK(missing_is(
+        "{\"Text\":{\"ErrCode\":1002},\"IsVerifyIntention\":true,\"IntentionVerifyType\":\"0\"}",
+        NULL));
+    TCFT_CHECK(missing_is(
+        "{\"Text\":{\"ErrCode\":null},\"IsVerifyIntention\":true,\"IntentionVerifyType\":\"2\"}",
+        NULL));
+    TCFT_CHECK(missing_is("{\"IsVerifyIntention\":true,\"IntentionVerifyType\":\"0\"}", NULL));
+    /* the type not known yet, or intention not configured */
+    TCFT_CHECK(missing_is(
+        "{\"Text\":{\"ErrCode\":0},\"IsVerifyIntention\":true,\"IntentionVerifyType\":null}",
+        NULL));
+    TCFT_CHECK(missing_is(
+        "{\"Text\":{\"ErrCode\":0},\"IsVerifyIntention\":false,\"IntentionVerifyType\":\"0\"}",
+        NULL));
+    TCFT_CHECK(missing_is("{\"Text\":{\"ErrCode\":0}}", NULL));
+}

@@ -1,8 +1,8 @@
-"""test_binding.py again, with tcfaceid._core built with AddressSanitizer + UndefinedBehaviorSanitizer.
+"""test_binding.py, test_binding_flows.py and test_client_flows.py again, with tcfaceid._core built with AddressSanitizer + UndefinedBehaviorSanitizer.
 
 The extension is built with ``TCFACEID_ASAN=1`` into a temporary directory (the in-place build in
 the repository is not touched), next to a copy of the pure-Python package, and a subprocess runs
-pytest on tests/python/test_binding.py with that copy first on PYTHONPATH and libasan preloaded.
+pytest on those files with that copy first on PYTHONPATH and libasan preloaded.
 Sanitizer reports go to files (``log_path``), so that one raised inside a test, or in a
 subprocess of a test, is not lost in pytest's output capture.
 """
@@ -69,7 +69,8 @@ def test_binding_suite_passes_under_asan_and_ubsan(tmp_path: Path) -> None:
     assert Path(package_file).resolve().parent == (lib / "tcfaceid").resolve(), package_file
 
     suite = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                            "tests/python/test_binding.py"],
+                            "tests/python/test_binding.py", "tests/python/test_binding_flows.py",
+                            "tests/python/test_client_flows.py"],
                            cwd=str(ROOT), env=run_env, capture_output=True, text=True, timeout=600)
     found = sorted(reports.iterdir())
     details = "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-6000:]}" for p in found)
@@ -77,6 +78,6 @@ def test_binding_suite_passes_under_asan_and_ubsan(tmp_path: Path) -> None:
     for marker in ("ERROR: AddressSanitizer", "runtime error:", "Fatal Python error"):
         assert marker not in suite.stdout + suite.stderr, f"{marker}:\n{suite.stdout[-6000:]}\n{suite.stderr[-6000:]}"
     summary = suite.stdout.strip().splitlines()[-1] if suite.stdout.strip() else "(no output)"
-    assert suite.returncode == 0, (f"test_binding.py under ASan+UBSan: exit {suite.returncode}, {summary}\n"
+    assert suite.returncode == 0, (f"the binding suites under ASan+UBSan: exit {suite.returncode}, {summary}\n"
                                    f"{suite.stdout[-8000:]}\n{suite.stderr[-4000:]}")
     assert " passed" in summary and "failed" not in summary and "error" not in summary, summary

@@ -248,3 +248,163 @@ def test_reexports() -> None:
     for name in ("check_id_card", "normalize_name", "check_phone", "phone_carrier", "check_bank_card",
                  "check_redirect_url", "check_validity_date"):
         assert getattr(tcfaceid, name) is getattr(tcfaceid._core, name)
+
+
+# ------------------------------------------------------------------------------------------------
+# The flow functions of tcfaceid._core: argument conversion and errors (the logic is tested in C
+# and through the Client in test_client_flows.py)
+
+core = tcfaceid._core
+
+
+def test_detect_auth_body_converts_every_argument() -> None:
+    body = core.detect_auth_body(
+        "1", id_card=ID_NO, name="阿卜杜拉•买买提", redirect_url="https://example.com/r?a=1", extra="e",
+        image=b"\x89PNG", intention_questions=[("问题一", ["是", "对"])], intention_recognition=True,
+        mouth_open_recognition=False, speed=2, today=1_700_000_000,
+    )
+    assert json.loads(body) == {
+        "RuleId": "1", "IdCard": ID_NO, "Name": "阿卜杜拉·买买提", "RedirectUrl": "https://example.com/r?a=1",
+        "Extra": "e", "ImageBase64": "iVBORw==",
+        "IntentionQuestions": [{"Question": "问题一", "Answers": ["是", "对"]}],
+        "Config": {"IntentionRecognition": True, "MouthOpenRecognition": False, "Speed": 2},
+    }
+    # a str image is base64 text (data: prefix and white space removed)
+    body = core.detect_auth_body("1", image="data:image/png;base64,iVBO\nRw==", intention_actions=["请点头"])
+    assert json.loads(body) == {"RuleId": "1", "ImageBase64": "iVBORw==", "IntentionActions": [{"Text": "请点头"}],
+                                "Config": {"IntentionType": 1}}
+
+
+@pytest.mark.parametrize("kwargs, exc", [
+    ({"intention_questions": ["问题"]}, TypeError),                       # not a pair
+    ({"intention_questions": [("问题", "是")]}, TypeError),               # answers is a str
+    ({"intention_questions": [("问题", [1])]}, TypeError),                # an answer is not a str
+    ({"intention_actions": "请点头"}, TypeError),                          # a str, not a list
+    ({"intention_questions": []}, tcfaceid.InvalidArgumentError),        # 1-10 rounds
+    ({"image": b""}, tcfaceid.InvalidArgumentError),
+    ({"image": 12}, TypeError),
+    ({"speed": 9}, tcfaceid.InvalidArgumentError),
+    ({"speed": 10**30}, OverflowError),
+    ({"name": "张\x00三"}, tcfaceid.InvalidArgumentError),
+])
+def test_detect_auth_body_rejects_bad_arguments(kwargs: dict[str, Any], exc: type) -> None:
+    with pytest.raises(exc):
+        core.detect_auth_body("1", **kwargs)
+
+
+def test_eid_token_body_and_zero_options() -> None:
+    assert json.loads(core.eid_token_body(DEFAULT_MERCHANT_ID, input_type=4, id_card=ID_NO, name=NAME,
+                                          intention_verify_text="本人同意")) == {
+        "MerchantId": DEFAULT_MERCHANT_ID, "IdCard": ID_NO, "Name": NAME,
+        "Config": {"InputType": "4", "UseIntentionVerify": True, "IntentionMode": "1",
+                   "IntentionVerifyText": "本人同意"},
+    }
+    for bad in ({"input_type": 0}, {"intention_mode": 0}, {"input_type": 4}):
+        with pytest.raises(tcfaceid.InvalidArgumentError) as e:
+            core.eid_token_body(DEFAULT_MERCHANT_ID, **bad)
+        assert ID_NO not in str(e.value)
+
+
+def test_sessions_round_trip_and_kinds() -> None:
+    t = core.session_new("saas", b'{"BizToken":"TOK-1","Url":"https://u"}', "1", None, 1_700_000_000)
+    assert t[:8] == ("saas", "TOK-1", "1", "https://u", None, 1_700_000_000, 1_700_007_200, 1_700_259_200)
+    assert core.session_load(t[8]) == t
+    s = tcfaceid.Session.from_json(t[8])
+    assert (s.biz_token, s.rule_id, s.to_json()) == ("TOK-1", "1", t[8])
+    e = core.session_new("eid", '{"EidToken":"EID-1"}', DEFAULT_MERCHANT_ID, "x", 1_700_000_000)
+    assert e[0] == "eid" and e[7] - e[5] == 259_200 and e[6] - e[5] == 600
+    assert tcfaceid.EidSession.from_json(e[8]).eid_token == "EID-1"
+    with pytest.raises(tcfaceid.JSONError):
+        tcfaceid.Session.from_json(e[8])          # an E-ID session is not a SaaS one
+    with pytest.raises(tcfaceid.JSONError):
+        tcfaceid.EidSession.from_json(t[8])
+    with pytest.raises(tcfaceid.JSONError):
+        tcfaceid.Session.from_json('{"v":2}')
+    with pytest.raises(ValueError):
+        core.session_new("paas", b"{}", "1", None, 0)
+    with pytest.raises(tcfaceid.InvalidArgumentError):
+        core.session_check(t[8], "2", 1_700_000_000)
+    with pytest.raises(tcfaceid.TokenExpiredError):
+        core.session_check(t[8], None, 1_700_259_201)
+    assert core.session_check(t[8], "1", 1_700_259_200) is None
+
+
+def test_result_plan_body_status_and_poll() -> None:
+    assert core.result_plan("saas", "video, text,best_frame") == "134"
+    assert core.result_plan("eid", "eid_info,text") == "10"
+    with pytest.raises(tcfaceid.InvalidArgumentError):
+        core.result_plan("eid", "video")
+    assert json.loads(core.result_body("saas", "T", "1", "3", 2)) == {
+        "BizToken": "T", "RuleId": "1", "InfoType": "3", "BestFramesCount": 2}
+    assert json.loads(core.result_body("eid", "E", None, None, None, True, False)) == {
+        "EidToken": "E", "IsCutIdCardImage": True, "IsNeedIdCardAvatar": False}
+    with pytest.raises(tcfaceid.InvalidArgumentError):
+        core.result_body("eid", "E", None, "3", 4)
+    assert core.eid_status(b'{"Status":"doing"}') == "doing"
+    with pytest.raises(tcfaceid.JSONError):
+        core.eid_status(b'{"Status":"DOING"}')
+    transient = tcfaceid.TransportError("reset")
+    assert [core.eid_poll_after_error(transient, n) for n in (1, 2, 3)] == [1, 1, 3]
+    assert core.eid_poll_after_error(tcfaceid.TokenExpiredError("expired"), 1) == 2
+    assert core.eid_poll_after_error(tcfaceid.AuthError("bad key"), 1) == 3
+    with pytest.raises(TypeError):
+        core.eid_poll_after_error(ValueError("x"), 1)
+
+
+@pytest.mark.parametrize("url, token", [
+    ("https://shop.example/back?order=1&token=AB-12_c.d~e#top", "AB-12_c.d~e"),
+    ("/back?token=%41B", "AB"),
+    ("token=XYZ", "XYZ"),
+])
+def test_parse_redirect(url: str, token: str) -> None:
+    assert tcfaceid.parse_redirect(url) == token
+
+
+@pytest.mark.parametrize("url", ["https://a/b", "https://a/b?tokens=1", "?token=", "?token=a+b",
+                                 "?token=a&token=b", "?token=<script>", "?token=" + "A" * 129, "?token=%4"])
+def test_parse_redirect_refuses(url: str) -> None:
+    with pytest.raises(tcfaceid.InvalidArgumentError):
+        tcfaceid.parse_redirect(url)
+
+
+# every ErrCode of faceid-api.md §4.3, with its billing column (Plus edition; None: not documented)
+DOCUMENTED_ERRCODES: dict[int, Any] = {
+    0: True, 1: False, 2: False, 3: False, 4: False, 8: False, 10: False, 12: False, 13: False, 14: False,
+    15: False, 16: False, 17: False, 201: False, 202: False, 203: False, 204: False, 301: False, 302: False,
+    303: False, 1001: False, 1002: True, 1003: False, 1004: False, 1005: False, 1006: False, 1007: False,
+    1008: False, **{c: False for c in range(1101, 1110)}, **{c: False for c in range(1201, 1206)},
+    **{c: None for c in range(1206, 1211)}, 1301: None, 1302: None, 1303: None, 2001: False, 2002: False,
+    2003: False, 2004: False, 2005: False, 2006: True, **{c: False for c in range(2007, 2016)}, 2016: True,
+    2017: False, 2018: None,
+}
+
+
+@pytest.mark.parametrize("errcode", sorted(DOCUMENTED_ERRCODES))
+def test_every_documented_errcode_is_mapped(errcode: int) -> None:
+    v = tcfaceid.Verdict.from_response({"Text": {"ErrCode": errcode, "ErrMsg": "文案随时会变", "LivenessDetail": None}})
+    assert v.status == ("PASSED" if errcode == 0 else "FAILED")
+    assert v.code == errcode
+    assert v.billed is DOCUMENTED_ERRCODES[errcode]
+    assert v.meaning and v.meaning == core.errcode_meaning(errcode)
+    if errcode:
+        assert f"ErrCode {errcode} ({v.meaning})" in v.reason
+    assert "文案" not in v.reason  # never the message text
+
+
+def test_undocumented_codes_and_intention_meanings() -> None:
+    v = tcfaceid.Verdict.from_response({"Text": {"ErrCode": 9999}})
+    assert (v.status, v.billed, v.meaning) == ("FAILED", None, None)
+    assert "not in the documented table" in v.reason
+    # -1 / -2 swap meanings between the read-aloud and the Q&A / nod tables
+    assert core.errcode_meaning(-1, "2") == "system error" and core.errcode_meaning(-1, "0") == "parameter error"
+    assert core.errcode_meaning(-302, "0") and core.errcode_meaning(-302, "1") is None
+    assert core.errcode_meaning(-301, "3") is None and core.errcode_meaning(2**40) is None
+
+
+def test_meaning_of_an_intention_failure_is_the_intention_code() -> None:
+    v = tcfaceid.Verdict.from_response({
+        "Text": {"ErrCode": 0}, "IsVerifyIntention": True, "IntentionVerifyType": "0",
+        "IntentionQuestionResult": {"FinalResultDetailCode": -301},
+    })
+    assert (v.status, v.code, v.intention_code) == ("FAILED", 0, -301)
+    assert v.meaning == "the intention was not confirmed"

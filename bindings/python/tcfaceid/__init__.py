@@ -27,7 +27,7 @@ _VALIDATORS = (
     "check_id_card", "normalize_name", "check_phone", "phone_carrier", "check_bank_card",
     "check_redirect_url", "check_validity_date",
 )
-_FLOWS = ("Verdict", "Attempt", "decrypt_eid_info")
+_FLOWS = ("Verdict", "Attempt", "Session", "EidSession", "decrypt_eid_info", "parse_redirect")
 
 __all__ = [*_FRONT, *_VALIDATORS, *_FLOWS, *_EXCEPTIONS, "__version__"]
 

@@ -26,7 +26,10 @@ from .client import PreparedRequest as PreparedRequest
 from .client import parse as parse
 from .client import sign as sign
 from .flows import Attempt as Attempt
+from .flows import EidSession as EidSession
+from .flows import Session as Session
 from .flows import Verdict as Verdict
 from .flows import decrypt_eid_info as decrypt_eid_info
+from .flows import parse_redirect as parse_redirect
 
 __version__: str

@@ -1666,16 +1666,18 @@ static PyObject *core_eid_decrypt(PyObject *module, PyObject *const *args, Py_ss
     return result;
 }
 
-PyDoc_STRVAR(verdict_doc,
-             "verdict($module, /, response_json)\n--\n\n"
-             "Decide pass / fail / pending from the Response object of GetDetectInfoEnhanced\n"
-             "or GetEidResult (bytes-like JSON text or str; tcf_verdict_from_json), on codes\n"
-             "only. Returns (status, code, billed, intention_code, reason, attempts): status\n"
-             "1 passed, 2 failed, 3 pending, 4 expired; code Text.ErrCode or None; billed 1,\n"
-             "0 or -1 (unknown); intention_code or None; reason str; attempts a list of\n"
-             "(errcode, livestatus, comparestatus, sim, req_time_ms, is_need_charge), each\n"
-             "None when absent. JSONError for text that is not JSON or a field of the wrong\n"
-             "type.");
+PyDoc_STRVAR(
+    verdict_doc,
+    "verdict($module, /, response_json)\n--\n\n"
+    "Decide pass / fail / pending from the Response object of GetDetectInfoEnhanced\n"
+    "or GetEidResult (bytes-like JSON text or str; tcf_verdict_from_json), on codes\n"
+    "only. Returns (status, code, billed, intention_code, reason, attempts, missing_part):\n"
+    "1 passed, 2 failed, 3 pending, 4 expired; code Text.ErrCode or None; billed 1,\n"
+    "0 or -1 (unknown); intention_code or None; reason str; attempts a list of\n"
+    "(errcode, livestatus, comparestatus, sim, req_time_ms, is_need_charge), each\n"
+    "None when absent; missing_part: the InfoType digit of an intention result the\n"
+    "verdict needs but the response lacks, or None. JSONError for text that is not\n"
+    "JSON or a field of the wrong type.");
 
 static PyObject *attempt_tuple(const tcf_attempt *a)
 {
@@ -1710,11 +1712,12 @@ static PyObject *verdict_tuple(core_state *st, const tcf_verdict *v)
         PyList_SET_ITEM(attempts, (Py_ssize_t)i, item);
     }
     const char *reason = tcf_verdict_reason(v);
-    return Py_BuildValue(
-        "(iNiNNN)", (int)tcf_verdict_status(v),
-        has_code ? PyLong_FromLong(code) : Py_NewRef(Py_None), tcf_verdict_billed(v),
-        has_intention ? PyLong_FromLong(intention) : Py_NewRef(Py_None),
-        PyUnicode_DecodeUTF8(reason, (Py_ssize_t)strlen(reason), "replace"), attempts);
+    return Py_BuildValue("(iNiNNNN)", (int)tcf_verdict_status(v),
+                         has_code ? PyLong_FromLong(code) : Py_NewRef(Py_None),
+                         tcf_verdict_billed(v),
+                         has_intention ? PyLong_FromLong(intention) : Py_NewRef(Py_None),
+                         PyUnicode_DecodeUTF8(reason, (Py_ssize_t)strlen(reason), "replace"),
+                         attempts, str_or_none(tcf_verdict_missing_part(v)));
 }
 
 static PyObject *core_verdict(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
@@ -1748,6 +1751,666 @@ static PyObject *core_verdict(PyObject *module, PyObject *const *args, Py_ssize_
 }
 
 /* ---------------------------------------------------------------------------------------------
+ * Flows: DetectAuth / GetEidToken bodies, sessions, result requests, E-ID status, redirects
+ * ------------------------------------------------------------------------------------------- */
+
+/* An optional flag: None or absent -1, else the truth value as 0/1. */
+static int get_flag(PyObject *obj, int *out)
+{
+    *out = -1;
+    if (obj == NULL || obj == Py_None)
+        return 0;
+    int t = PyObject_IsTrue(obj);
+    if (t < 0)
+        return -1;
+    *out = t;
+    return 0;
+}
+
+/* An optional small non-negative int: None or absent gives dflt; a negative value is refused
+ * (the core reads -1 as "left out"). */
+static int get_small_int(core_state *st, PyObject *obj, const char *name, int dflt, int *out)
+{
+    *out = dflt;
+    if (obj == NULL || obj == Py_None)
+        return 0;
+    long long v;
+    if (get_long_long(obj, name, &v) < 0)
+        return -1;
+    if (v < 0 || v > 1000) {
+        raise_local(st, TCF_EINVAL, "%s must be %s", name,
+                    v < 0 ? "0 or more (None leaves it out)" : "at most 1000");
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+/* IntentionQuestions / IntentionActions from Python: questions a sequence of (question,
+ * answers) pairs, actions a sequence of str. Strings are borrowed from objects the
+ * sequences below keep alive. */
+typedef struct intention_input {
+    PyObject *qseq;     /* PySequence_Fast of the questions */
+    PyObject **pairs;   /* PySequence_Fast of each pair */
+    PyObject **answers; /* PySequence_Fast of each answer list */
+    tcf_intention_question *q;
+    const char **answer_text;
+    size_t nq;
+    PyObject *aseq; /* PySequence_Fast of the actions */
+    const char **a;
+    size_t na;
+} intention_input;
+
+static void intention_input_free(intention_input *in)
+{
+    for (size_t i = 0; i < in->nq; i++) {
+        if (in->pairs)
+            Py_XDECREF(in->pairs[i]);
+        if (in->answers)
+            Py_XDECREF(in->answers[i]);
+    }
+    PyMem_Free(in->pairs);
+    PyMem_Free(in->answers);
+    PyMem_Free(in->q);
+    PyMem_Free(in->answer_text);
+    PyMem_Free(in->a);
+    Py_XDECREF(in->qseq);
+    Py_XDECREF(in->aseq);
+    memset(in, 0, sizeof *in);
+}
+
+static int intention_input_get(core_state *st, intention_input *in, PyObject *questions,
+                               PyObject *actions)
+{
+    memset(in, 0, sizeof *in);
+    if (questions != NULL && questions != Py_None) {
+        in->qseq = PySequence_Fast(questions, "intention_questions must be a sequence");
+        if (in->qseq == NULL)
+            return -1;
+        size_t n = (size_t)PySequence_Fast_GET_SIZE(in->qseq);
+        size_t total = 0;
+        in->pairs = PyMem_Calloc(n ? n : 1, sizeof *in->pairs);
+        in->answers = PyMem_Calloc(n ? n : 1, sizeof *in->answers);
+        in->q = PyMem_Calloc(n ? n : 1, sizeof *in->q);
+        if (in->pairs == NULL || in->answers == NULL || in->q == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        in->nq = n;
+        for (size_t i = 0; i < n; i++) {
+            PyObject *item = PySequence_Fast_GET_ITEM(in->qseq, (Py_ssize_t)i);
+            in->pairs[i] = PySequence_Fast(item, "each intention question must be a "
+                                                 "(question, answers) pair");
+            if (in->pairs[i] == NULL)
+                return -1;
+            if (PySequence_Fast_GET_SIZE(in->pairs[i]) != 2) {
+                PyErr_SetString(PyExc_TypeError,
+                                "each intention question must be a (question, answers) pair");
+                return -1;
+            }
+            if (get_text(st, PySequence_Fast_GET_ITEM(in->pairs[i], 0), "question", 0,
+                         &in->q[i].question) < 0)
+                return -1;
+            PyObject *ans = PySequence_Fast_GET_ITEM(in->pairs[i], 1);
+            if (PyUnicode_Check(ans)) {
+                PyErr_SetString(PyExc_TypeError, "answers must be a list of str, not a str");
+                return -1;
+            }
+            in->answers[i] = PySequence_Fast(ans, "answers must be a list of str");
+            if (in->answers[i] == NULL)
+                return -1;
+            total += (size_t)PySequence_Fast_GET_SIZE(in->answers[i]);
+        }
+        in->answer_text = PyMem_Calloc(total ? total : 1, sizeof *in->answer_text);
+        if (in->answer_text == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            size_t m = (size_t)PySequence_Fast_GET_SIZE(in->answers[i]);
+            in->q[i].answers = in->answer_text + k;
+            in->q[i].answer_count = m;
+            for (size_t j = 0; j < m; j++, k++)
+                if (get_text(st, PySequence_Fast_GET_ITEM(in->answers[i], (Py_ssize_t)j), "answer",
+                             0, &in->answer_text[k]) < 0)
+                    return -1;
+        }
+        if (n == 0)
+            in->q[0].question = NULL; /* an empty list: the core says 1-10 rounds */
+    }
+    if (actions != NULL && actions != Py_None) {
+        if (PyUnicode_Check(actions)) {
+            PyErr_SetString(PyExc_TypeError, "intention_actions must be a list of str, not a str");
+            return -1;
+        }
+        in->aseq = PySequence_Fast(actions, "intention_actions must be a sequence of str");
+        if (in->aseq == NULL)
+            return -1;
+        size_t n = (size_t)PySequence_Fast_GET_SIZE(in->aseq);
+        in->a = PyMem_Calloc(n ? n : 1, sizeof *in->a);
+        if (in->a == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        in->na = n;
+        for (size_t i = 0; i < n; i++)
+            if (get_text(st, PySequence_Fast_GET_ITEM(in->aseq, (Py_ssize_t)i), "intention action",
+                         0, &in->a[i]) < 0)
+                return -1;
+    }
+    return 0;
+}
+
+/* A core-allocated body as bytes; the core's copy is wiped. */
+static PyObject *body_result(core_state *st, int rc, char *json, size_t len, const tcf_error *err)
+{
+    if (rc != 0)
+        return raise_tcf(st, err, rc);
+    PyObject *result = PyBytes_FromStringAndSize(json, (Py_ssize_t)len);
+    tcf_string_free(json);
+    return result;
+}
+
+PyDoc_STRVAR(detect_auth_body_doc,
+             "detect_auth_body($module, /, rule_id, *, id_card=None, name=None,\n"
+             "    redirect_url=None, extra=None, image=None, intention_verify_text=None,\n"
+             "    intention_questions=None, intention_actions=None, intention_type=None,\n"
+             "    intention_recognition=None, mouth_open_recognition=None, speed=None, today=0)\n"
+             "--\n\n"
+             "The DetectAuth body (bytes), validated by tcf_detect_auth_body. image: bytes-like\n"
+             "(raw photo) or str (base64, a data: prefix and white space allowed);\n"
+             "intention_questions: a sequence of (question, [answers]); intention_actions: a\n"
+             "sequence of str. Raises InvalidArgumentError naming the field, never the value.");
+
+static PyObject *core_detect_auth_body(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                                       PyObject *kwnames)
+{
+    static const char *const names[] = {"rule_id",
+                                        "id_card",
+                                        "name",
+                                        "redirect_url",
+                                        "extra",
+                                        "image",
+                                        "intention_verify_text",
+                                        "intention_questions",
+                                        "intention_actions",
+                                        "intention_type",
+                                        "intention_recognition",
+                                        "mouth_open_recognition",
+                                        "speed",
+                                        "today"};
+    core_state *st = module_state(module);
+    PyObject *v[14];
+    tcf_detect_auth_params p = TCF_DETECT_AUTH_PARAMS_INIT;
+    long long today = 0;
+    if (match_args("detect_auth_body", names, 14, 1, 1, args, nargs, kwnames, v) < 0 ||
+        get_text(st, v[0], "rule_id", 0, &p.rule_id) < 0 ||
+        get_text(st, v[1], "id_card", 1, &p.id_card) < 0 ||
+        get_text(st, v[2], "name", 1, &p.name) < 0 ||
+        get_text(st, v[3], "redirect_url", 1, &p.redirect_url) < 0 ||
+        get_text(st, v[4], "extra", 1, &p.extra) < 0 ||
+        get_text(st, v[6], "intention_verify_text", 1, &p.intention_verify_text) < 0 ||
+        get_small_int(st, v[9], "intention_type", -1, &p.intention_type) < 0 ||
+        get_flag(v[10], &p.intention_recognition) < 0 ||
+        get_flag(v[11], &p.mouth_open_recognition) < 0 ||
+        get_small_int(st, v[12], "speed", -1, &p.speed) < 0 ||
+        (v[13] != NULL && get_long_long(v[13], "today", &today) < 0))
+        return NULL;
+    byte_input image;
+    memset(&image, 0, sizeof image);
+    if (v[5] != NULL && v[5] != Py_None) {
+        if (PyUnicode_Check(v[5])) {
+            if (get_text(st, v[5], "image", 0, &p.image_base64) < 0)
+                return NULL;
+        } else {
+            if (byte_input_get(&image, v[5], "image", 0) < 0)
+                return NULL;
+            p.image = (const unsigned char *)image.data;
+            p.image_len = image.len;
+            if (image.len == 0) {
+                byte_input_release(&image);
+                return raise_local(st, TCF_EINVAL, "image: no bytes");
+            }
+        }
+    }
+    intention_input in;
+    if (intention_input_get(st, &in, v[7], v[8]) < 0) {
+        intention_input_free(&in);
+        byte_input_release(&image);
+        return NULL;
+    }
+    if (in.qseq) {
+        p.intention_questions = in.q;
+        p.intention_question_count = in.nq;
+    }
+    if (in.aseq) {
+        p.intention_actions = in.a;
+        p.intention_action_count = in.na;
+    }
+    char *json = NULL;
+    size_t len = 0;
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc;
+    if (p.image_len >= NOGIL_MIN_BYTES) {
+        NOGIL_BEGIN
+        rc = tcf_detect_auth_body(&json, &len, &p, today, &err);
+        NOGIL_END
+    } else {
+        rc = tcf_detect_auth_body(&json, &len, &p, today, &err);
+    }
+    intention_input_free(&in);
+    byte_input_release(&image);
+    return body_result(st, rc, json, len, &err);
+}
+
+PyDoc_STRVAR(eid_token_body_doc,
+             "eid_token_body($module, /, merchant_id, *, id_card=None, name=None,\n"
+             "    redirect_url=None, extra=None, input_type=None, use_intention_verify=None,\n"
+             "    intention_mode=None, intention_verify_text=None, intention_questions=None,\n"
+             "    intention_actions=None, intention_recognition=None,\n"
+             "    support_hmt_resident_permit_ocr=None, mouth_open_recognition=None, speed=None,\n"
+             "    today=0)\n--\n\n"
+             "The GetEidToken body (bytes), validated by tcf_eid_token_body.");
+
+static PyObject *core_eid_token_body(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                                     PyObject *kwnames)
+{
+    static const char *const names[] = {"merchant_id",
+                                        "id_card",
+                                        "name",
+                                        "redirect_url",
+                                        "extra",
+                                        "input_type",
+                                        "use_intention_verify",
+                                        "intention_mode",
+                                        "intention_verify_text",
+                                        "intention_questions",
+                                        "intention_actions",
+                                        "intention_recognition",
+                                        "support_hmt_resident_permit_ocr",
+                                        "mouth_open_recognition",
+                                        "speed",
+                                        "today"};
+    core_state *st = module_state(module);
+    PyObject *v[16];
+    tcf_eid_token_params p = TCF_EID_TOKEN_PARAMS_INIT;
+    long long today = 0;
+    if (match_args("eid_token_body", names, 16, 1, 1, args, nargs, kwnames, v) < 0 ||
+        get_text(st, v[0], "merchant_id", 0, &p.merchant_id) < 0 ||
+        get_text(st, v[1], "id_card", 1, &p.id_card) < 0 ||
+        get_text(st, v[2], "name", 1, &p.name) < 0 ||
+        get_text(st, v[3], "redirect_url", 1, &p.redirect_url) < 0 ||
+        get_text(st, v[4], "extra", 1, &p.extra) < 0 ||
+        get_small_int(st, v[5], "input_type", 0, &p.input_type) < 0 ||
+        get_flag(v[6], &p.use_intention_verify) < 0 ||
+        get_small_int(st, v[7], "intention_mode", 0, &p.intention_mode) < 0 ||
+        get_text(st, v[8], "intention_verify_text", 1, &p.intention_verify_text) < 0 ||
+        get_flag(v[11], &p.intention_recognition) < 0 ||
+        get_flag(v[12], &p.is_support_hmt_resident_permit_ocr) < 0 ||
+        get_flag(v[13], &p.mouth_open_recognition) < 0 ||
+        get_small_int(st, v[14], "speed", -1, &p.speed) < 0 ||
+        (v[15] != NULL && get_long_long(v[15], "today", &today) < 0))
+        return NULL;
+    if (v[5] != NULL && v[5] != Py_None && p.input_type == 0)
+        return raise_local(st, TCF_EINVAL, "Config.InputType must be 1 to 4, not 0");
+    if (v[7] != NULL && v[7] != Py_None && p.intention_mode == 0)
+        return raise_local(st, TCF_EINVAL, "Config.IntentionMode must be 1 to 3, not 0");
+    intention_input in;
+    if (intention_input_get(st, &in, v[9], v[10]) < 0) {
+        intention_input_free(&in);
+        return NULL;
+    }
+    if (in.qseq) {
+        p.intention_questions = in.q;
+        p.intention_question_count = in.nq;
+    }
+    if (in.aseq) {
+        p.intention_actions = in.a;
+        p.intention_action_count = in.na;
+    }
+    char *json = NULL;
+    size_t len = 0;
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc = tcf_eid_token_body(&json, &len, &p, today, &err);
+    intention_input_free(&in);
+    return body_result(st, rc, json, len, &err);
+}
+
+/* (kind, token, owner, url, extra, created_at, expires_at, results_until, json) */
+static PyObject *session_tuple(core_state *st, const tcf_session *s)
+{
+    char *json = NULL;
+    size_t len = 0;
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc = tcf_session_to_json(s, &json, &len, &err);
+    if (rc != 0)
+        return raise_tcf(st, &err, rc);
+    int eid = tcf_session_kind_of(s) == TCF_SESSION_EID;
+    PyObject *result = Py_BuildValue(
+        "(sssNNLLLN)", eid ? "eid" : "saas", tcf_session_token(s),
+        eid ? tcf_session_merchant_id(s) : tcf_session_rule_id(s), str_or_none(tcf_session_url(s)),
+        str_or_none(tcf_session_extra(s)), tcf_session_created_at(s), tcf_session_expires_at(s),
+        tcf_session_results_until(s), PyUnicode_DecodeUTF8(json, (Py_ssize_t)len, "strict"));
+    tcf_string_free(json);
+    return result;
+}
+
+static int get_kind(PyObject *obj, tcf_session_kind *out)
+{
+    const char *k = obj && PyUnicode_Check(obj) ? PyUnicode_AsUTF8(obj) : NULL;
+    if (k != NULL && strcmp(k, "saas") == 0)
+        *out = TCF_SESSION_SAAS;
+    else if (k != NULL && strcmp(k, "eid") == 0)
+        *out = TCF_SESSION_EID;
+    else {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "kind must be \"saas\" or \"eid\"");
+        return -1;
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(session_new_doc,
+             "session_new($module, /, kind, response_json, owner, extra, created_at)\n--\n\n"
+             "A session from the DetectAuth (kind \"saas\", owner: the RuleId) or GetEidToken\n"
+             "(kind \"eid\", owner: the MerchantId) Response object. Returns (kind, token,\n"
+             "owner, url, extra, created_at, expires_at, results_until, json).");
+
+static PyObject *core_session_new(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                                  PyObject *kwnames)
+{
+    static const char *const names[] = {"kind", "response_json", "owner", "extra", "created_at"};
+    core_state *st = module_state(module);
+    PyObject *v[5];
+    tcf_session_kind kind;
+    const char *owner, *extra;
+    long long created;
+    if (match_args("session_new", names, 5, 5, 5, args, nargs, kwnames, v) < 0 ||
+        get_kind(v[0], &kind) < 0 || get_text(st, v[2], "owner", 0, &owner) < 0 ||
+        get_text(st, v[3], "extra", 1, &extra) < 0 ||
+        get_long_long(v[4], "created_at", &created) < 0)
+        return NULL;
+    byte_input in;
+    if (byte_input_get(&in, v[1], "response_json", 1) < 0)
+        return NULL;
+    tcf_session *s = NULL;
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc = kind == TCF_SESSION_EID
+                 ? tcf_eid_session_new(&s, in.data, in.len, owner, extra, created, &err)
+                 : tcf_session_new(&s, in.data, in.len, owner, extra, created, &err);
+    byte_input_release(&in);
+    if (rc != 0)
+        return raise_tcf(st, &err, rc);
+    PyObject *result = session_tuple(st, s);
+    tcf_session_free(s);
+    return result;
+}
+
+PyDoc_STRVAR(session_load_doc, "session_load($module, /, json)\n--\n\n"
+                               "A session from its JSON text (tcf_session_from_json); the tuple\n"
+                               "of session_new. JSONError for anything but a session.");
+
+static PyObject *core_session_load(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                                   PyObject *kwnames)
+{
+    static const char *const names[] = {"json"};
+    core_state *st = module_state(module);
+    PyObject *v[1];
+    if (match_args("session_load", names, 1, 1, 1, args, nargs, kwnames, v) < 0)
+        return NULL;
+    byte_input in;
+    if (byte_input_get(&in, v[0], "json", 1) < 0)
+        return NULL;
+    tcf_session *s = NULL;
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc = tcf_session_from_json(&s, in.data, in.len, &err);
+    byte_input_release(&in);
+    if (rc != 0)
+        return raise_tcf(st, &err, rc);
+    PyObject *result = session_tuple(st, s);
+    tcf_session_free(s);
+    return result;
+}
+
+PyDoc_STRVAR(session_check_doc,
+             "session_check($module, /, json, rule_id, now)\n--\n\n"
+             "Before fetching results (tcf_session_check_result_request): InvalidArgumentError\n"
+             "for a RuleId that differs from the session's, TokenExpiredError when now is past\n"
+             "results_until. Returns None.");
+
+static PyObject *core_session_check(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                                    PyObject *kwnames)
+{
+    static const char *const names[] = {"json", "rule_id", "now"};
+    core_state *st = module_state(module);
+    PyObject *v[3];
+    const char *json, *rule_id;
+    long long now;
+    if (match_args("session_check", names, 3, 3, 3, args, nargs, kwnames, v) < 0 ||
+        get_text(st, v[0], "json", 0, &json) < 0 ||
+        get_text(st, v[1], "rule_id", 1, &rule_id) < 0 || get_long_long(v[2], "now", &now) < 0)
+        return NULL;
+    tcf_session *s = NULL;
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc = tcf_session_from_json(&s, json, strlen(json), &err);
+    if (rc == 0)
+        rc = tcf_session_check_result_request(s, rule_id, now, &err);
+    tcf_session_free(s);
+    if (rc != 0)
+        return raise_tcf(st, &err, rc);
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(result_plan_doc,
+             "result_plan($module, /, kind, parts)\n--\n\n"
+             "The InfoType of each call to make, in order, for the parts wanted (names or\n"
+             "digits separated by commas; tcf_result_plan), as a str of digits.");
+
+static PyObject *core_result_plan(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                                  PyObject *kwnames)
+{
+    static const char *const names[] = {"kind", "parts"};
+    core_state *st = module_state(module);
+    PyObject *v[2];
+    tcf_session_kind kind;
+    const char *parts;
+    if (match_args("result_plan", names, 2, 2, 2, args, nargs, kwnames, v) < 0 ||
+        get_kind(v[0], &kind) < 0 || get_text(st, v[1], "parts", 0, &parts) < 0)
+        return NULL;
+    char plan[16];
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc = tcf_result_plan(plan, sizeof plan, kind, parts, &err);
+    if (rc != 0)
+        return raise_tcf(st, &err, rc);
+    return PyUnicode_FromString(plan);
+}
+
+PyDoc_STRVAR(result_body_doc,
+             "result_body($module, /, kind, token, rule_id, info_type, best_frames_count=None,\n"
+             "    cut_id_card_image=None, need_id_card_avatar=None)\n--\n\n"
+             "The GetDetectInfoEnhanced (kind \"saas\") or GetEidResult (\"eid\") body (bytes),\n"
+             "validated by tcf_result_body.");
+
+static PyObject *core_result_body(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                                  PyObject *kwnames)
+{
+    static const char *const names[] = {"kind",
+                                        "token",
+                                        "rule_id",
+                                        "info_type",
+                                        "best_frames_count",
+                                        "cut_id_card_image",
+                                        "need_id_card_avatar"};
+    core_state *st = module_state(module);
+    PyObject *v[7];
+    tcf_result_request r = TCF_RESULT_REQUEST_INIT;
+    if (match_args("result_body", names, 7, 7, 4, args, nargs, kwnames, v) < 0 ||
+        get_kind(v[0], &r.kind) < 0 || get_text(st, v[1], "token", 0, &r.token) < 0 ||
+        get_text(st, v[2], "rule_id", 1, &r.rule_id) < 0 ||
+        get_text(st, v[3], "info_type", 1, &r.info_type) < 0 ||
+        get_small_int(st, v[4], "best_frames_count", -1, &r.best_frames_count) < 0 ||
+        get_flag(v[5], &r.cut_id_card_image) < 0 || get_flag(v[6], &r.need_id_card_avatar) < 0)
+        return NULL;
+    char *json = NULL;
+    size_t len = 0;
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc = tcf_result_body(&json, &len, &r, &err);
+    return body_result(st, rc, json, len, &err);
+}
+
+PyDoc_STRVAR(eid_status_doc,
+             "eid_status($module, /, response_json)\n--\n\n"
+             "CheckEidTokenStatus' Status (tcf_eid_status_from_json): \"init\", \"doing\",\n"
+             "\"finished\" or \"timeout\"; JSONError for anything else.");
+
+static PyObject *core_eid_status(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                                 PyObject *kwnames)
+{
+    static const char *const names[] = {"response_json"};
+    core_state *st = module_state(module);
+    PyObject *v[1];
+    if (match_args("eid_status", names, 1, 1, 1, args, nargs, kwnames, v) < 0)
+        return NULL;
+    byte_input in;
+    if (byte_input_get(&in, v[0], "response_json", 1) < 0)
+        return NULL;
+    tcf_eid_status status;
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc = tcf_eid_status_from_json(&status, in.data, in.len, &err);
+    byte_input_release(&in);
+    if (rc != 0)
+        return raise_tcf(st, &err, rc);
+    return PyUnicode_FromString(tcf_eid_status_name(status));
+}
+
+PyDoc_STRVAR(eid_poll_after_error_doc,
+             "eid_poll_after_error($module, /, error, consecutive_errors)\n--\n\n"
+             "What a CheckEidTokenStatus poller does after a failed poll that raised error (a\n"
+             "tcfaceid.Error), the consecutive_errors-th in a row (tcf_eid_poll_after_error):\n"
+             "1 poll again, 2 the token expired (the status is \"timeout\"), 3 give up and\n"
+             "raise it.");
+
+/* The tcf_code of a tcfaceid.Error instance, from its class (most specific first). */
+static int error_code_of(core_state *st, PyObject *error)
+{
+    static const struct {
+        int kind, code;
+    } map[] = {
+        {E_TOKEN_EXPIRED, TCF_ETOKEN_EXPIRED},
+        {E_INVALID_PARAMETER, TCF_EAPI},
+        {E_SERVICE, TCF_EAPI},
+        {E_TIMEOUT, TCF_ETIMEOUT},
+        {E_TLS, TCF_ETLS},
+        {E_HTTP, TCF_EHTTP},
+        {E_TRANSPORT, TCF_ETRANSPORT},
+        {E_THROTTLED, TCF_ETHROTTLED},
+        {E_AUTH, TCF_EAUTH},
+        {E_JSON, TCF_EJSON},
+        {E_INVALID_ARGUMENT, TCF_EINVAL},
+        {E_CREDENTIALS, TCF_ENOCRED},
+        {E_CRYPTO, TCF_ECRYPTO},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+        int r = PyObject_IsInstance(error, st->exc[map[i].kind]);
+        if (r != 0)
+            return r < 0 ? 0 : map[i].code;
+    }
+    return TCF_ESTATE;
+}
+
+static PyObject *core_eid_poll_after_error(PyObject *module, PyObject *const *args,
+                                           Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"error", "consecutive_errors"};
+    core_state *st = module_state(module);
+    PyObject *v[2];
+    long long count;
+    if (match_args("eid_poll_after_error", names, 2, 2, 2, args, nargs, kwnames, v) < 0 ||
+        get_long_long(v[1], "consecutive_errors", &count) < 0)
+        return NULL;
+    int is_error = PyObject_IsInstance(v[0], st->exc[E_ERROR]);
+    if (is_error <= 0) {
+        if (is_error == 0)
+            PyErr_SetString(PyExc_TypeError, "error must be a tcfaceid.Error");
+        return NULL;
+    }
+    if (count < 0 || count > INT_MAX) {
+        PyErr_SetString(PyExc_ValueError, "consecutive_errors is out of range");
+        return NULL;
+    }
+    int code = error_code_of(st, v[0]);
+    if (PyErr_Occurred())
+        return NULL;
+    PyObject *r = PyObject_GetAttrString(v[0], "retryable");
+    int retryable = r ? PyObject_IsTrue(r) : -1;
+    Py_XDECREF(r);
+    if (retryable < 0)
+        return NULL;
+    return PyLong_FromLong((long)tcf_eid_poll_after_error(code, retryable, (int)count));
+}
+
+PyDoc_STRVAR(errcode_meaning_doc,
+             "errcode_meaning($module, /, errcode, intention_verify_type=None)\n--\n\n"
+             "The documented meaning of a SaaS / E-ID ErrCode (tcf_errcode_meaning), or with\n"
+             "intention_verify_type (\"0\" Q&A, \"1\" nod, \"2\" read aloud) of an intention\n"
+             "result code (tcf_intention_code_meaning): a short English phrase, or None.");
+
+static PyObject *core_errcode_meaning(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                                      PyObject *kwnames)
+{
+    static const char *const names[] = {"errcode", "intention_verify_type"};
+    core_state *st = module_state(module);
+    PyObject *v[2];
+    long long code;
+    const char *type;
+    if (match_args("errcode_meaning", names, 2, 2, 1, args, nargs, kwnames, v) < 0 ||
+        get_long_long(v[0], "errcode", &code) < 0 ||
+        get_text(st, v[1], "intention_verify_type", 1, &type) < 0)
+        return NULL;
+    if (code < INT_MIN || code > INT_MAX)
+        Py_RETURN_NONE;
+    const char *m = v[1] != NULL && v[1] != Py_None ? tcf_intention_code_meaning(type, (int)code)
+                                                    : tcf_errcode_meaning((int)code);
+    return str_or_none(m);
+}
+
+PyDoc_STRVAR(parse_redirect_doc,
+             "parse_redirect($module, /, url)\n--\n\n"
+             "The token of a RedirectUrl landing (tcf_parse_redirect). InvalidArgumentError\n"
+             "when it is missing, repeated with another value, or not a plain token.");
+
+static PyObject *core_parse_redirect(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                                     PyObject *kwnames)
+{
+    static const char *const names[] = {"url"};
+    core_state *st = module_state(module);
+    PyObject *v[1];
+    const char *url;
+    if (match_args("parse_redirect", names, 1, 1, 1, args, nargs, kwnames, v) < 0 ||
+        get_text(st, v[0], "url", 0, &url) < 0)
+        return NULL;
+    char *token = NULL;
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc = tcf_parse_redirect(&token, url, &err);
+    if (rc != 0)
+        return raise_tcf(st, &err, rc);
+    PyObject *result = PyUnicode_FromString(token);
+    tcf_string_free(token);
+    return result;
+}
+
+/* ---------------------------------------------------------------------------------------------
  * The module
  * ------------------------------------------------------------------------------------------- */
 
@@ -1765,6 +2428,17 @@ static PyMethodDef core_methods[] = {
     {"check_validity_date", FASTKW(check_validity_date), check_validity_date_doc},
     {"eid_decrypt", FASTKW(eid_decrypt), eid_decrypt_doc},
     {"verdict", FASTKW(verdict), verdict_doc},
+    {"detect_auth_body", FASTKW(detect_auth_body), detect_auth_body_doc},
+    {"eid_token_body", FASTKW(eid_token_body), eid_token_body_doc},
+    {"session_new", FASTKW(session_new), session_new_doc},
+    {"session_load", FASTKW(session_load), session_load_doc},
+    {"session_check", FASTKW(session_check), session_check_doc},
+    {"result_plan", FASTKW(result_plan), result_plan_doc},
+    {"result_body", FASTKW(result_body), result_body_doc},
+    {"eid_status", FASTKW(eid_status), eid_status_doc},
+    {"eid_poll_after_error", FASTKW(eid_poll_after_error), eid_poll_after_error_doc},
+    {"parse_redirect", FASTKW(parse_redirect), parse_redirect_doc},
+    {"errcode_meaning", FASTKW(errcode_meaning), errcode_meaning_doc},
 #undef FASTKW
 #ifdef TCF_ALLOC_FAILURE_INJECTION
     {"_fail_allocations_after", core_fail_allocations_after, METH_O, fail_allocations_doc},

@@ -27,7 +27,67 @@ def verdict(
     list[
         tuple[Optional[int], Optional[int], Optional[int], Optional[float], Optional[int], Optional[bool]]
     ],
+    Optional[str],
 ]: ...
+
+_Questions = Optional[Iterable[tuple[str, Iterable[str]]]]
+_SessionTuple = tuple[str, str, str, Optional[str], Optional[str], int, int, int, str]
+
+def detect_auth_body(
+    rule_id: str,
+    *,
+    id_card: Optional[str] = ...,
+    name: Optional[str] = ...,
+    redirect_url: Optional[str] = ...,
+    extra: Optional[str] = ...,
+    image: Union[_Bytes, str, None] = ...,
+    intention_verify_text: Optional[str] = ...,
+    intention_questions: _Questions = ...,
+    intention_actions: Optional[Iterable[str]] = ...,
+    intention_type: Optional[int] = ...,
+    intention_recognition: Optional[bool] = ...,
+    mouth_open_recognition: Optional[bool] = ...,
+    speed: Optional[int] = ...,
+    today: int = ...,
+) -> bytes: ...
+def eid_token_body(
+    merchant_id: str,
+    *,
+    id_card: Optional[str] = ...,
+    name: Optional[str] = ...,
+    redirect_url: Optional[str] = ...,
+    extra: Optional[str] = ...,
+    input_type: Optional[int] = ...,
+    use_intention_verify: Optional[bool] = ...,
+    intention_mode: Optional[int] = ...,
+    intention_verify_text: Optional[str] = ...,
+    intention_questions: _Questions = ...,
+    intention_actions: Optional[Iterable[str]] = ...,
+    intention_recognition: Optional[bool] = ...,
+    support_hmt_resident_permit_ocr: Optional[bool] = ...,
+    mouth_open_recognition: Optional[bool] = ...,
+    speed: Optional[int] = ...,
+    today: int = ...,
+) -> bytes: ...
+def session_new(
+    kind: str, response_json: Union[_Bytes, str], owner: str, extra: Optional[str], created_at: int
+) -> _SessionTuple: ...
+def session_load(json: Union[_Bytes, str]) -> _SessionTuple: ...
+def session_check(json: str, rule_id: Optional[str], now: int) -> None: ...
+def result_plan(kind: str, parts: str) -> str: ...
+def result_body(
+    kind: str,
+    token: str,
+    rule_id: Optional[str],
+    info_type: Optional[str],
+    best_frames_count: Optional[int] = ...,
+    cut_id_card_image: Optional[bool] = ...,
+    need_id_card_avatar: Optional[bool] = ...,
+) -> bytes: ...
+def eid_status(response_json: Union[_Bytes, str]) -> str: ...
+def eid_poll_after_error(error: Error, consecutive_errors: int) -> int: ...
+def parse_redirect(url: str) -> str: ...
+def errcode_meaning(errcode: int, intention_verify_type: Optional[str] = ...) -> Optional[str]: ...
 
 class Client:
     endpoint: str

@@ -11,14 +11,24 @@ import logging
 import os
 import threading
 import time
-from typing import Any, Iterable, Mapping, NamedTuple, Optional, Union
+from typing import Any, Callable, Iterable, Mapping, NamedTuple, Optional, Sequence, Union
 
 from . import _core
+from .flows import EidSession, Session, Verdict
 
 __all__ = ["Client", "PreparedRequest", "sign", "parse"]
 
 Params = Union[Mapping[str, Any], bytes, bytearray, memoryview, str, None]
 Headers = Union[Mapping[str, str], Iterable[tuple[str, str]]]
+Parts = Union[str, Sequence[str]]
+Question = Union[Mapping[str, Any], tuple[str, Sequence[str]]]
+
+# InfoType digit -> the part's name, for Verdict.part_errors
+_PART_NAMES = {"0": "all", "1": "text", "2": "id_card", "3": "best_frame", "4": "video",
+               "5": "intention_verify", "6": "intention_result"}
+# what the verdict reads; the rest (media) is not re-serialised for it
+_VERDICT_KEYS = ("Text", "IsVerifyIntention", "IntentionVerifyType", "IntentionVerifyData",
+                 "IntentionQuestionResult", "IntentionActionResult")
 
 logger = logging.getLogger("tcfaceid")
 
@@ -72,6 +82,9 @@ class Client:
     Credentials: ``secret_id`` and ``secret_key`` (and ``token`` for temporary credentials), or
     neither — then the environment (``TENCENTCLOUD_SECRET_ID``, ``TENCENTCLOUD_SECRET_KEY``,
     ``TENCENTCLOUD_SESSION_TOKEN``) and then ``~/.tencentcloud/credentials``.
+
+    ``clock`` (Unix seconds) dates sessions and decides their lifetimes locally; requests are
+    always signed with the real time. The verification flows are in docs/flows.md.
     """
 
     def __init__(
@@ -88,6 +101,7 @@ class Client:
         proxy: Optional[str] = None,
         ca_bundle: Optional[str] = None,
         verify: bool = True,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._core = _core.Client(
             secret_id=secret_id, secret_key=secret_key, token=token, region=region, endpoint=endpoint,
@@ -95,6 +109,7 @@ class Client:
             ca_bundle=ca_bundle, verify=verify, log=_log_bridge,
         )
         self._local = threading.local()
+        self._clock = clock
 
     @classmethod
     def from_env(cls, **options: Any) -> "Client":
@@ -140,6 +155,262 @@ class Client:
         self._local.request_id = request_id
         return json.loads(data)
 
+    # ---- raw calls ----
+
+    def _raw(self, action: str, body: Union[bytes, str]) -> bytes:
+        try:
+            data, request_id = self._core.call(action, body)
+        except _core.Error as e:
+            self._local.request_id = e.request_id
+            raise
+        self._local.request_id = request_id
+        result: bytes = data
+        return result
+
+    # ---- SaaS: DetectAuth -> the user -> GetDetectInfoEnhanced ----
+
+    def detect_auth(
+        self,
+        rule_id: str,
+        *,
+        id_card: Optional[str] = None,
+        name: Optional[str] = None,
+        redirect_url: Optional[str] = None,
+        extra: Optional[str] = None,
+        image: Union[bytes, bytearray, memoryview, str, None] = None,
+        intention_verify_text: Optional[str] = None,
+        intention_questions: Optional[Sequence[Question]] = None,
+        intention_actions: Optional[Sequence[str]] = None,
+        intention_type: Optional[int] = None,
+        intention_recognition: Optional[bool] = None,
+        mouth_open_recognition: Optional[bool] = None,
+        speed: Optional[int] = None,
+    ) -> Session:
+        """Start a SaaS verification (DetectAuth). Every value is checked locally first
+        (InvalidArgumentError naming the field, never the value; nothing is sent): the ID
+        number's checksum (a trailing x is sent as X), the name (2-32 characters; look-alike dots
+        are sent as U+00B7), RedirectUrl (http(s), at most 1024), Extra (at most 1024 bytes),
+        the image (raw bytes, or base64 text with an optional data: prefix; at most 3 MB after
+        base64) and the intention options. ``intention_questions``: ``[{"question": ...,
+        "answers": [...]}, ...]``; ``intention_actions``: ``["nod text", ...]``.
+
+        Returns the :class:`Session` (BizToken valid 7,200 s, results 3 days)."""
+        now = int(self._clock())
+        body = _core.detect_auth_body(
+            rule_id, id_card=id_card, name=name, redirect_url=redirect_url, extra=extra, image=image,
+            intention_verify_text=intention_verify_text, intention_questions=_questions(intention_questions),
+            intention_actions=intention_actions, intention_type=intention_type,
+            intention_recognition=intention_recognition, mouth_open_recognition=mouth_open_recognition,
+            speed=speed, today=now,
+        )
+        data = self._raw("DetectAuth", body)
+        return Session._from_tuple(_core.session_new("saas", data, rule_id, extra, now))
+
+    def detect_result(
+        self,
+        session_or_token: Union[Session, str],
+        rule_id: Optional[str] = None,
+        parts: Parts = ("text",),
+        *,
+        best_frames: Optional[int] = None,
+        cut_id_card_image: Optional[bool] = None,
+        id_card_avatar: Optional[bool] = None,
+    ) -> Verdict:
+        """The verdict of a SaaS verification (GetDetectInfoEnhanced).
+
+        ``parts``: "text", "id_card", "best_frame", "video", "intention_verify",
+        "intention_result", "all", or InfoType digits. The text is fetched first, then each
+        other part in its own call; a failing media call lands in ``verdict.part_errors`` and
+        does not change the verdict. When intention verification was configured and its result
+        was not asked for, it is fetched too.
+
+        With a :class:`Session`, nothing is sent when ``rule_id`` differs from the session's
+        (InvalidArgumentError) or the 3-day results window has passed (an EXPIRED verdict).
+        A token the service reports expired gives an EXPIRED verdict."""
+        if isinstance(session_or_token, Session):
+            token, rule = session_or_token.biz_token, session_or_token.rule_id
+            expired = self._check_session(session_or_token, rule_id)
+            if expired is not None:
+                return expired
+        elif isinstance(session_or_token, str):
+            if rule_id is None:
+                raise _core.InvalidArgumentError("rule_id is required with a bare BizToken")
+            token, rule = session_or_token, rule_id
+        else:
+            raise TypeError(f"detect_result takes a Session or a BizToken str, not {type(session_or_token).__name__}")
+        return self._fetch("saas", "GetDetectInfoEnhanced", token, rule, parts, best_frames, cut_id_card_image,
+                           id_card_avatar)
+
+    # ---- E-ID: GetEidToken -> the user -> CheckEidTokenStatus / GetEidResult ----
+
+    def get_eid_token(
+        self,
+        merchant_id: str,
+        *,
+        id_card: Optional[str] = None,
+        name: Optional[str] = None,
+        input_type: Optional[int] = None,
+        redirect_url: Optional[str] = None,
+        extra: Optional[str] = None,
+        use_intention_verify: Optional[bool] = None,
+        intention_mode: Optional[int] = None,
+        intention_verify_text: Optional[str] = None,
+        intention_questions: Optional[Sequence[Question]] = None,
+        intention_actions: Optional[Sequence[str]] = None,
+        intention_recognition: Optional[bool] = None,
+        support_hmt_resident_permit_ocr: Optional[bool] = None,
+        mouth_open_recognition: Optional[bool] = None,
+        speed: Optional[int] = None,
+    ) -> EidSession:
+        """Start an E-ID verification (GetEidToken). ``input_type``: 1 OCR of both sides (the
+        service's default), 2 OCR of the front, 3 typed by the user, 4 passed by you (then
+        ``id_card`` and ``name`` are required). ``intention_mode`` (1 read aloud, 2 Q&A, 3 nod)
+        and ``use_intention_verify`` follow from the intention content given. Checked locally
+        like :meth:`detect_auth`. Returns the :class:`EidSession` (EidToken valid 600 s; the Url
+        once, within 10 minutes; results 3 days)."""
+        now = int(self._clock())
+        body = _core.eid_token_body(
+            merchant_id, id_card=id_card, name=name, redirect_url=redirect_url, extra=extra,
+            input_type=input_type, use_intention_verify=use_intention_verify, intention_mode=intention_mode,
+            intention_verify_text=intention_verify_text, intention_questions=_questions(intention_questions),
+            intention_actions=intention_actions, intention_recognition=intention_recognition,
+            support_hmt_resident_permit_ocr=support_hmt_resident_permit_ocr,
+            mouth_open_recognition=mouth_open_recognition, speed=speed, today=now,
+        )
+        data = self._raw("GetEidToken", body)
+        return EidSession._from_tuple(_core.session_new("eid", data, merchant_id, extra, now))
+
+    def eid_status(self, session_or_token: Union[EidSession, str]) -> str:
+        """CheckEidTokenStatus: "init", "doing", "finished" or "timeout"."""
+        token = _eid_token(session_or_token)
+        body = json.dumps({"EidToken": token}, ensure_ascii=False, separators=(",", ":"))
+        status: str = _core.eid_status(self._raw("CheckEidTokenStatus", body))
+        return status
+
+    def wait_eid(
+        self,
+        session_or_token: Union[EidSession, str],
+        interval: float = 1.0,
+        timeout: Optional[float] = None,
+    ) -> str:
+        """Poll :meth:`eid_status` every ``interval`` seconds until "finished" or "timeout"
+        and return it. As the service asks, a poll counts as failed only after 3 consecutive
+        errors: up to 2 transient errors in a row are tolerated, the third is raised, and an
+        error that will not go away (authentication, a bad token) is raised at once; an expired
+        token gives "timeout". ``timeout`` (seconds): by default until the token's lifetime has
+        passed (+30 s); then TimeoutError."""
+        if interval < 0:
+            raise ValueError("interval must not be negative")
+        if timeout is None:
+            if isinstance(session_or_token, EidSession):
+                timeout = max(0.0, session_or_token.expires_at + 30 - self._clock())
+            else:
+                timeout = 630.0
+        deadline = time.monotonic() + timeout
+        errors = 0
+        while True:
+            try:
+                status = self.eid_status(session_or_token)
+                errors = 0
+                if status in ("finished", "timeout"):
+                    return status
+            except _core.Error as e:
+                errors += 1
+                action = _core.eid_poll_after_error(e, errors)
+                if action == 2:
+                    return "timeout"
+                if action != 1:
+                    raise
+            if time.monotonic() + interval > deadline:
+                raise _core.TimeoutError(f"the E-ID verification did not finish within {timeout:.1f} s")
+            time.sleep(interval)
+
+    def eid_result(
+        self,
+        session_or_token: Union[EidSession, str],
+        parts: Parts = ("text",),
+        *,
+        best_frames: Optional[int] = None,
+        cut_id_card_image: Optional[bool] = None,
+        id_card_avatar: Optional[bool] = None,
+    ) -> Verdict:
+        """The verdict of an E-ID verification (GetEidResult); parts as for
+        :meth:`detect_result`, without "video", plus "eid_info": the encrypted identity
+        (``verdict.response["EidInfo"]``, for :func:`tcfaceid.decrypt_eid_info`), which comes only
+        with InfoType 0 (every part), fetched after the text."""
+        if isinstance(session_or_token, EidSession):
+            expired = self._check_session(session_or_token, None)
+            if expired is not None:
+                return expired
+        token = _eid_token(session_or_token)
+        return self._fetch("eid", "GetEidResult", token, None, parts, best_frames, cut_id_card_image,
+                           id_card_avatar)
+
+    # ---- shared ----
+
+    def _check_session(self, session: Union[Session, EidSession], rule_id: Optional[str]) -> Optional[Verdict]:
+        try:
+            _core.session_check(session.to_json(), rule_id, int(self._clock()))
+        except _core.TokenExpiredError as e:
+            return Verdict.expired(str(e.message))
+        return None
+
+    def _fetch(self, kind: str, action: str, token: str, rule_id: Optional[str], parts: Parts,
+               best_frames: Optional[int], cut: Optional[bool], avatar: Optional[bool]) -> Verdict:
+        plan = _core.result_plan(kind, parts if isinstance(parts, str) else ",".join(parts))
+        if best_frames is not None and not ("3" in plan or "0" in plan):
+            raise _core.InvalidArgumentError("best_frames needs the best_frame part")
+        if (cut is not None or avatar is not None) and not ("2" in plan or "0" in plan):
+            raise _core.InvalidArgumentError("cut_id_card_image / id_card_avatar need the id_card part")
+        # every body is built (and checked) before the first call
+        bodies = [
+            (digit, _core.result_body(kind, token, rule_id, digit,
+                                      best_frames if digit in "03" else None,
+                                      cut if digit in "02" else None,
+                                      avatar if digit in "02" else None))
+            for digit in plan
+        ]
+        merged: dict[str, Any] = {}
+        errors: dict[str, Exception] = {}
+        for i, (digit, body) in enumerate(bodies):
+            self._fetch_one(action, digit, body, i == 0, merged, errors, kind)
+            if i == 0 and "_expired" in merged:
+                return Verdict.expired(merged["_expired"])
+        verdict = self._decide(merged, errors)
+        missing = verdict.missing_part
+        if missing is not None and missing not in plan:
+            body = _core.result_body(kind, token, rule_id, missing)
+            self._fetch_one(action, missing, body, False, merged, errors, kind)
+            verdict = self._decide(merged, errors)
+        return verdict
+
+    def _fetch_one(self, action: str, digit: str, body: bytes, first: bool, merged: dict[str, Any],
+                   errors: dict[str, Exception], kind: str) -> None:
+        try:
+            data = self._raw(action, body)
+        except _core.TokenExpiredError as e:
+            if first:
+                merged["_expired"] = str(e.message)
+                return
+            errors[_part_name(digit, kind)] = e
+            return
+        except _core.Error as e:
+            if first:
+                raise
+            errors[_part_name(digit, kind)] = e
+            return
+        for key, value in json.loads(data).items():
+            if value is not None or key not in merged:
+                merged[key] = value
+
+    @staticmethod
+    def _decide(merged: dict[str, Any], errors: dict[str, Exception]) -> Verdict:
+        small = {k: merged[k] for k in _VERDICT_KEYS if k in merged}
+        v = Verdict.from_response(json.dumps(small, ensure_ascii=False).encode("utf-8"))
+        return Verdict(status=v.status, code=v.code, billed=v.billed, intention_code=v.intention_code,
+                       reason=v.reason, attempts=v.attempts, text=v.text, response=merged,
+                       part_errors=dict(errors), missing_part=v.missing_part)
+
     def close(self) -> None:
         self._core.close()
 
@@ -151,3 +422,35 @@ class Client:
 
     def __repr__(self) -> str:
         return f"<tcfaceid.Client endpoint={self.endpoint!r}>"
+
+
+def _questions(questions: Optional[Sequence[Question]]) -> Optional[list[tuple[str, Sequence[str]]]]:
+    """[{"question": q, "answers": [...]}, ...] or [(q, [...]), ...] as the core's pairs."""
+    if questions is None:
+        return None
+    if isinstance(questions, (str, bytes, Mapping)):
+        raise TypeError("intention_questions must be a list of {'question': ..., 'answers': [...]}")
+    out: list[tuple[str, Sequence[str]]] = []
+    for q in questions:
+        if isinstance(q, Mapping):
+            unknown = set(q) - {"question", "answers"}
+            if unknown or "question" not in q or "answers" not in q:
+                raise TypeError("each intention question must be {'question': str, 'answers': [str, ...]}")
+            out.append((q["question"], q["answers"]))
+        else:
+            out.append(q)
+    return out
+
+
+def _eid_token(session_or_token: Union[EidSession, str]) -> str:
+    if isinstance(session_or_token, EidSession):
+        return session_or_token.eid_token
+    if isinstance(session_or_token, str):
+        return session_or_token
+    raise TypeError(f"expected an EidSession or an EidToken str, not {type(session_or_token).__name__}")
+
+
+def _part_name(digit: str, kind: str) -> str:
+    if digit == "0" and kind == "eid":
+        return "eid_info"
+    return _PART_NAMES.get(digit, digit)

@@ -1,15 +1,113 @@
-"""Verdicts and E-ID identity decryption over the C core (docs/c-api.md, "Verdicts" and "E-ID
-identity decryption"). The decisions are made in C; this module only converts values."""
+"""Sessions, verdicts and E-ID identity decryption over the C core (docs/flows.md; docs/c-api.md
+"Verdicts", "DetectAuth parameters and sessions", "E-ID"). The decisions are made in C; this
+module only converts values."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Union
 
 from . import _core
 
-__all__ = ["Attempt", "Verdict", "decrypt_eid_info"]
+__all__ = ["Attempt", "Verdict", "Session", "EidSession", "decrypt_eid_info", "parse_redirect"]
+
+
+def parse_redirect(url: str) -> str:
+    """The BizToken / EidToken the verification page appended to your ``RedirectUrl``: the
+    ``token`` query parameter of ``url`` (a full URL, a path with a query, or a bare query),
+    percent-decoded.
+
+    The token only says which session to look at. It is not signed — anyone can call your
+    landing URL with any token — so never take a verdict from the landing: look the session up
+    and fetch the result server-side (``Client.detect_result`` / ``Client.eid_result``).
+    Raises InvalidArgumentError when the token is missing, given twice with different values,
+    longer than 128 characters or has characters outside ``A-Z a-z 0-9 . _ ~ -``."""
+    result: str = _core.parse_redirect(url)
+    return result
+
+
+def _mask(token: str) -> str:
+    return token[:8] + "…" if len(token) > 8 else "…"
+
+
+@dataclass(frozen=True, repr=False)
+class Session:
+    """A DetectAuth BizToken and what is needed afterwards. Store it with :meth:`to_json` and
+    load it in any process with :meth:`from_json`. Times are Unix seconds: the user must start
+    the verification by ``expires_at`` (+7,200 s) and the results can be fetched until
+    ``results_until`` (+3 days)."""
+
+    biz_token: str
+    rule_id: str
+    url: Optional[str]
+    extra: Optional[str]
+    created_at: int
+    expires_at: int
+    results_until: int
+    _json: str = field(default="", compare=False)
+
+    @classmethod
+    def _from_tuple(cls, t: tuple[Any, ...]) -> "Session":
+        kind, token, owner, url, extra, created, expires, until, text = t
+        if kind != "saas":
+            raise _core.JSONError("this is an E-ID session: load it with EidSession.from_json")
+        return cls(token, owner, url, extra, created, expires, until, text)
+
+    @classmethod
+    def from_json(cls, text: Union[str, bytes]) -> "Session":
+        """The inverse of :meth:`to_json`; JSONError for anything else."""
+        return cls._from_tuple(_core.session_load(text))
+
+    def to_json(self) -> str:
+        """``{"v":1,"biz_token":..,"rule_id":..,"url":..,"extra":..,"created_at":..,...}``"""
+        return self._json
+
+    def can_start(self, now: Optional[float] = None) -> bool:
+        """Whether the user can still start the verification (``now <= expires_at``)."""
+        return (time.time() if now is None else now) <= self.expires_at
+
+    def __repr__(self) -> str:
+        return (f"Session(biz_token={_mask(self.biz_token)!r}, rule_id={self.rule_id!r}, "
+                f"expires_at={self.expires_at}, results_until={self.results_until})")
+
+
+@dataclass(frozen=True, repr=False)
+class EidSession:
+    """A GetEidToken EidToken and what is needed afterwards: the token lives ``expires_at``
+    (+600 s; the ``url`` can be opened once, within 10 minutes), the results until
+    ``results_until`` (+3 days). :meth:`to_json` / :meth:`from_json` as for :class:`Session`."""
+
+    eid_token: str
+    merchant_id: str
+    url: Optional[str]
+    extra: Optional[str]
+    created_at: int
+    expires_at: int
+    results_until: int
+    _json: str = field(default="", compare=False)
+
+    @classmethod
+    def _from_tuple(cls, t: tuple[Any, ...]) -> "EidSession":
+        kind, token, owner, url, extra, created, expires, until, text = t
+        if kind != "eid":
+            raise _core.JSONError("this is a SaaS session: load it with Session.from_json")
+        return cls(token, owner, url, extra, created, expires, until, text)
+
+    @classmethod
+    def from_json(cls, text: Union[str, bytes]) -> "EidSession":
+        return cls._from_tuple(_core.session_load(text))
+
+    def to_json(self) -> str:
+        return self._json
+
+    def can_start(self, now: Optional[float] = None) -> bool:
+        return (time.time() if now is None else now) <= self.expires_at
+
+    def __repr__(self) -> str:
+        return (f"EidSession(eid_token={_mask(self.eid_token)!r}, merchant_id={self.merchant_id!r}, "
+                f"expires_at={self.expires_at}, results_until={self.results_until})")
 
 _STATUS = {1: "PASSED", 2: "FAILED", 3: "PENDING", 4: "EXPIRED"}
 
@@ -54,17 +152,24 @@ class Verdict:
     reason: str
     attempts: tuple[Attempt, ...]
     text: Optional[dict[str, Any]]
+    #: the Response objects of every call merged (None when no call was made)
+    response: Optional[dict[str, Any]] = None
+    #: result parts whose call failed ("best_frame": the exception); the verdict stands
+    part_errors: dict[str, Exception] = field(default_factory=dict)
+    #: the InfoType digit of an intention result the verdict needs but did not get
+    missing_part: Optional[str] = None
 
     @classmethod
     def from_response(cls, response: Union[Mapping[str, Any], bytes, bytearray, memoryview]) -> "Verdict":
         """From the ``Response`` object, as a dict (what ``Client.call`` returns) or JSON bytes."""
         if isinstance(response, Mapping):
             raw: Union[bytes, bytearray, memoryview] = json.dumps(response, ensure_ascii=False).encode("utf-8")
-            status, code, billed, intention_code, reason, attempts = _core.verdict(raw)
-            text = response.get("Text")
+            status, code, billed, intention_code, reason, attempts, missing = _core.verdict(raw)
+            resp = dict(response)
         else:
-            status, code, billed, intention_code, reason, attempts = _core.verdict(response)
-            text = json.loads(response if isinstance(response, str) else bytes(response)).get("Text")
+            status, code, billed, intention_code, reason, attempts, missing = _core.verdict(response)
+            resp = json.loads(response if isinstance(response, str) else bytes(response))
+        text = resp.get("Text")
         return cls(
             status=_STATUS.get(status, "PENDING"),
             code=code,
@@ -73,11 +178,34 @@ class Verdict:
             reason=reason,
             attempts=tuple(Attempt(*a) for a in attempts),
             text=text if isinstance(text, dict) else None,
+            response=resp,
+            missing_part=missing,
         )
+
+    @classmethod
+    def expired(cls, reason: str, response: Optional[dict[str, Any]] = None) -> "Verdict":
+        """An EXPIRED verdict: the token or its results are gone (no result body to decide on)."""
+        return cls(status="EXPIRED", code=None, billed=None, intention_code=None, reason=reason,
+                   attempts=(), text=None, response=response)
 
     @property
     def passed(self) -> bool:
         return self.status == "PASSED"
+
+    @property
+    def meaning(self) -> Optional[str]:
+        """The documented meaning (English) of what decided the verdict — ``code``, or
+        ``intention_code`` when liveness and comparison passed but the intention check did not —
+        or None. For people, never for logic."""
+        if self.code is None:
+            return None
+        result: Optional[str]
+        kind = (self.response or {}).get("IntentionVerifyType")
+        if self.code == 0 and self.intention_code not in (None, 0) and isinstance(kind, str):
+            result = _core.errcode_meaning(self.intention_code, kind)
+        else:
+            result = _core.errcode_meaning(self.code)
+        return result
 
     def __repr__(self) -> str:
         # Never the identity fields of ``text`` (name, ID number): status, code, attempts only.
