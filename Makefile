@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 PYTEST ?= $(PY) -m pytest
 ARGS   ?=
 
-.PHONY: all deps python demo test test-emulator emulator format clean
+.PHONY: all deps python lua demo test test-emulator emulator format clean
 
 all: test
 
@@ -17,6 +17,12 @@ deps:
 # setup.py (switching them rebuilds everything).
 python: deps
 	$(PY) setup.py -q build_ext --inplace
+
+# The Lua C module tcfaceid.core for Lua 5.4 (build/lua/5.4/tcfaceid/core.so, with the libcurl
+# client) and LuaJIT / OpenResty (build/lua/jit/tcfaceid/core.so, no transport): rules in
+# bindings/lua/lua.mk. Use with package.cpath = "build/lua/<5.4|jit>/?.so" and package.path =
+# "bindings/lua/?.lua;bindings/lua/?/init.lua".
+lua: lua-check-deps build/lua/5.4/tcfaceid/core.so build/lua/jit/tcfaceid/core.so
 
 # A full SaaS verification flow against the bundled emulator.
 demo: deps python
@@ -35,9 +41,11 @@ emulator: deps
 
 # Reformat the C sources with the project's .clang-format.
 format:
-	clang-format -i $(wildcard csrc/include/*.h csrc/src/*.[ch] csrc/tools/*.c tests/c/*.[ch] bindings/python/tcfaceid/*.c)
+	clang-format -i $(wildcard csrc/include/*.h csrc/src/*.[ch] csrc/tools/*.c tests/c/*.[ch] tests/fuzz/*.[ch] bindings/python/tcfaceid/*.c bindings/lua/*.c)
 
 include csrc/build.mk
+include bindings/lua/lua.mk
+include tests/fuzz/fuzz.mk
 
 clean:
 	rm -rf build $(VENV) .pytest_cache

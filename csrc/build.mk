@@ -34,7 +34,7 @@ T_OBJ  := $(patsubst tests/c/%.c,$(BUILD)/tobj/%.o,$(T_SRC))
 c-check-deps:
 	@pkg-config --exists $(C_PKGS) || { echo "missing C libraries ($(C_PKGS)): run 'make deps'" >&2; exit 1; }
 
-lib: c-check-deps $(BUILD)/libtcfaceid.a $(BUILD)/tcf-sign $(BUILD)/tcf-call
+lib: c-check-deps $(BUILD)/libtcfaceid.a $(BUILD)/tcf-sign $(BUILD)/tcf-call $(BUILD)/tcf-encrypt
 
 c-tests: c-check-deps $(BUILD)/test_core $(BUILD)/tcf-sign $(BUILD)/tcf-call
 
@@ -52,6 +52,9 @@ $(BUILD)/tcf-sign: csrc/tools/tcf-sign.c $(BUILD)/libtcfaceid.a
 	$(CC) $(C_CFLAGS) $< -o $@ $(BUILD)/libtcfaceid.a $(C_LDLIBS)
 
 $(BUILD)/tcf-call: csrc/tools/tcf-call.c $(BUILD)/libtcfaceid.a
+	$(CC) $(C_CFLAGS) $< -o $@ $(BUILD)/libtcfaceid.a $(C_LDLIBS)
+
+$(BUILD)/tcf-encrypt: csrc/tools/tcf-encrypt.c $(BUILD)/libtcfaceid.a
 	$(CC) $(C_CFLAGS) $< -o $@ $(BUILD)/libtcfaceid.a $(C_LDLIBS)
 
 $(BUILD)/test_core: $(T_OBJ) $(BUILD)/libtcfaceid.a

@@ -11,9 +11,15 @@ APT_PACKAGES=(
   build-essential pkg-config   # the C core
   libcurl4-openssl-dev libjansson-dev libssl-dev
   valgrind clang-format        # C tests run under valgrind; sources are clang-format clean
+  clang libclang-rt-14-dev     # libFuzzer harnesses (tests/fuzz): -fsanitize=fuzzer,address,undefined
+  curl             # Lua specs drive the emulator's control API with it
   openssl          # the emulator's --make-cert, TLS tests, SM2 cross-checks
   chromium         # the verification page, driven headless in tests
   chromium-driver
+  lua5.4 liblua5.4-dev luarocks   # the Lua binding (luarocks make rockspec/...)
+  luajit2 libluajit2-5.1-dev      # the same module under LuaJIT (OpenResty's fork, as nginx-lua uses)
+  lua-busted                      # Lua specs
+  nginx libnginx-mod-http-lua lua-resty-core   # the OpenResty integration test (never started as a service)
 )
 
 missing=()
@@ -31,7 +37,15 @@ as_root() {
 apt_install() {
   echo "bootstrap: installing Debian packages: $*"
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  # Packages with a service (nginx) must not start it: the tests run their own nginx on 127.0.0.1.
+  local policy=/usr/sbin/policy-rc.d added=0
+  if [ ! -e "$policy" ]; then
+    as_root sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod 755 $policy" && added=1
+  fi
+  local rc=0
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null || rc=$?
+  if [ "$added" = 1 ]; then as_root rm -f "$policy"; fi
+  return "$rc"
 }
 
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -51,7 +51,11 @@ typedef enum tcf_code {
     TCF_ECRYPTO = -11,        /* a cryptographic operation failed */
     TCF_ESTATE = -12,         /* the operation does not fit the object's state */
     TCF_ETLS = -13,           /* TLS handshake or certificate verification failed */
-    TCF_ENOCRED = -14         /* no credentials could be found */
+    TCF_ENOCRED = -14,        /* no credentials could be found */
+    TCF_EAMBIGUOUS = -15,     /* a billable request may have been executed (and billed) by the
+                               * service but no answer arrived; it was not retried */
+    TCF_ERATE_LIMITED = -16   /* a daily identity limit (SaaS 2018, element "daily limit" results,
+                               * FailedOperation.IdentityAuthLimitExceeded): see retry_at */
 } tcf_code;
 
 #define TCF_ERROR_API_CODE_MAX 96
@@ -68,6 +72,8 @@ typedef struct tcf_error {
     char api_code[TCF_ERROR_API_CODE_MAX]; /* Response.Error.Code, "" if none */
     char request_id[TCF_ERROR_REQUEST_ID_MAX]; /* Response.RequestId, "" if none */
     char message[TCF_ERROR_MESSAGE_MAX];       /* human-readable; never secrets or identity data */
+    long long retry_at; /* TCF_ERATE_LIMITED: Unix seconds of the next 00:00 Asia/Shanghai (the
+                         * limit's reset); 0 otherwise */
 } tcf_error;
 
 TCF_API void tcf_error_clear(tcf_error *err);
@@ -258,6 +264,12 @@ enum { TCF_LOG_DEBUG = 10, TCF_LOG_INFO = 20, TCF_LOG_WARNING = 30, TCF_LOG_ERRO
 typedef void (*tcf_log_fn)(void *user, int level, const char *line);
 
 #define TCF_CLIENT_OPTIONS_VERSION 1
+/* 1 (default): the libcurl client below is built. The OpenResty build of the Lua module compiles
+ * the core with -DTCF_WITH_CURL=0: no tcf_client, nothing that could block an nginx worker. */
+#ifndef TCF_WITH_CURL
+#define TCF_WITH_CURL 1
+#endif
+
 typedef struct tcf_client_options {
     unsigned version;             /* TCF_CLIENT_OPTIONS_VERSION */
     long connect_timeout_ms;      /* 0: 5,000 */
@@ -269,11 +281,21 @@ typedef struct tcf_client_options {
     size_t max_idle_connections;  /* kept-alive connections (easy handles); 0: 16 */
     tcf_log_fn log;               /* NULL: no logging */
     void *log_user;
+    const struct tcf_retry_options *retry;  /* NULL: the defaults (see tcf_retry_options) */
+    int qps_off;                            /* 1: no client-side QPS limits */
+    const struct tcf_qps_limit *qps_limits; /* per-action QPS (<= 0: none for that action);
+                                             * other actions: the documented default QPS */
+    size_t qps_limit_count;
 } tcf_client_options;
+
+typedef struct tcf_qps_limit {
+    const char *action;
+    double qps;
+} tcf_qps_limit;
 
 #define TCF_CLIENT_OPTIONS_INIT                                                                    \
     {                                                                                              \
-        TCF_CLIENT_OPTIONS_VERSION, 0, 0, NULL, NULL, 0, 0, NULL, NULL                             \
+        TCF_CLIENT_OPTIONS_VERSION, 0, 0, NULL, NULL, 0, 0, NULL, NULL, NULL, 0, NULL, 0           \
     }
 
 /* Safe to share between threads: calls may run concurrently on one client. */
@@ -282,12 +304,36 @@ typedef struct tcf_client tcf_client;
 /* config as for tcf_config_new (copied); opts NULL: the defaults. */
 TCF_API int tcf_client_new(tcf_client **out, const tcf_config_options *config,
                            const tcf_client_options *opts, tcf_error *err);
-/* One signed request for action with params (a JSON object; NULL or empty: {}), one attempt.
- * *out receives the response on success; on failure err says why (TCF_EAPI and the other
- * service classes carry api_code and request_id; TCF_ETRANSPORT with retryable = 1 means the
- * request never left this machine). */
+/* One signed request for action with params (a JSON object; NULL or empty: {}), with the
+ * client's retry policy (tcf_client_call_ex with NULL options). *out receives the response on
+ * success; on failure err says why (TCF_EAPI and the other service classes carry api_code and
+ * request_id; err.attempts counts the requests sent). */
 TCF_API int tcf_client_call(tcf_client *client, const char *action, const void *params,
                             size_t params_len, tcf_response **out, tcf_error *err);
+
+#define TCF_CALL_OPTIONS_VERSION 1
+typedef struct tcf_call_options {
+    unsigned version;                      /* TCF_CALL_OPTIONS_VERSION */
+    const struct tcf_retry_options *retry; /* NULL: the client's */
+} tcf_call_options;
+
+#define TCF_CALL_OPTIONS_INIT                                                                      \
+    {                                                                                              \
+        TCF_CALL_OPTIONS_VERSION, NULL                                                             \
+    }
+
+/* The call with its reliability rules (DESIGN.md §5, docs/reliability.md): the action's retry
+ * class decides what is retried (tcf_retry_decide); full-jitter backoff between attempts, at most
+ * max_attempts, a per-client retry budget, one deadline across attempts; the documented per-action
+ * QPS enforced client-side (waiting for a token); AuthFailure.SignatureExpire re-signs once with
+ * the service's clock (the offset is kept: tcf_client_clock_offset); an element check's daily-limit
+ * Result and FailedOperation.IdentityAuthLimitExceeded give TCF_ERATE_LIMITED with retry_at; a
+ * billable request that may have reached the service is not retried: TCF_EAMBIGUOUS. */
+TCF_API int tcf_client_call_ex(tcf_client *client, const char *action, const void *params,
+                               size_t params_len, const tcf_call_options *opts, tcf_response **out,
+                               tcf_error *err);
+/* Seconds added to the local clock when signing (learned from the service's Date header). */
+TCF_API long long tcf_client_clock_offset(const tcf_client *client);
 TCF_API void tcf_client_free(tcf_client *client);
 
 /* ---------------------------------------------------------------------------------------------
@@ -633,6 +679,200 @@ TCF_API int tcf_result_body(char **json_out, size_t *len, const tcf_result_reque
  * not signed, so the result must always be fetched from the service. Free *token_out with
  * tcf_string_free. */
 TCF_API int tcf_parse_redirect(char **token_out, const char *url, tcf_error *err);
+
+/* ---------------------------------------------------------------------------------------------
+ * Reliability policy (pure): retry classes, backoff, token buckets, daily limits
+ * ------------------------------------------------------------------------------------------- */
+
+/* How an action may be retried (DESIGN.md §5). */
+typedef enum tcf_retry_class {
+    TCF_RETRY_READ = 1,    /* reads: retried after any transient failure */
+    TCF_RETRY_SESSION = 2, /* DetectAuth, GetEidToken, GetFaceIdToken...: only when not sent or
+                            * throttled (a session may have been created) */
+    TCF_RETRY_BILLABLE = 3 /* element checks, PaaS, unknown actions: only when not sent or
+                            * throttled; otherwise the failure is ambiguous */
+} tcf_retry_class;
+
+TCF_API tcf_retry_class tcf_action_retry_class(const char *action);
+/* The documented default QPS of an action (faceid-api.md §1); 0 when none is documented. */
+TCF_API int tcf_action_default_qps(const char *action);
+/* 1 when result (an element check's Response.Result) is the action's "daily identity limit"
+ * code (faceid-api.md §4.6: IdCardVerification -7, CheckIdNameDate -8, ...), else 0. */
+TCF_API int tcf_daily_limit_result(const char *action, const char *result);
+/* The next 00:00 in Asia/Shanghai (UTC+8) after now_unix: when daily identity limits reset. */
+TCF_API long long tcf_next_shanghai_midnight(long long now_unix);
+
+#define TCF_RETRY_OPTIONS_VERSION 1
+typedef struct tcf_retry_options {
+    unsigned version;       /* TCF_RETRY_OPTIONS_VERSION */
+    int max_attempts;       /* 0: 3; 1: never retry */
+    long base_delay_ms;     /* backoff base; 0: 50 */
+    long throttle_delay_ms; /* backoff base after throttling; 0: 1,000 */
+    long max_delay_ms;      /* backoff cap; 0: 20,000 */
+    long deadline_ms;       /* one deadline across attempts and waits; 0: none but the timeouts */
+    double budget;          /* retry budget: bucket capacity in retries; 0: 10; < 0: unlimited */
+    double budget_per_s;    /* retries earned per second; 0: 1 */
+    int retry_billable;     /* 1: also retry billable requests that may have reached the service
+                             * (they may be billed twice); 0 (default): report them ambiguous */
+} tcf_retry_options;
+
+#define TCF_RETRY_OPTIONS_INIT                                                                     \
+    {                                                                                              \
+        TCF_RETRY_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0                                          \
+    }
+
+typedef enum tcf_retry_verdict {
+    TCF_RETRY_NO = 0,       /* do not retry: return the error */
+    TCF_RETRY_YES = 1,      /* retry (after tcf_retry_delay_ms, within the budget and deadline) */
+    TCF_RETRY_AMBIGUOUS = 2 /* a billable request may have been executed: do not retry, report
+                             * TCF_EAMBIGUOUS */
+} tcf_retry_verdict;
+
+/* After a failed attempt described by err: TCF_RETRY_YES when the request was throttled or
+ * certainly not sent (connection not made), or for reads after any transient failure
+ * (transport, timeout, 5xx/429, InternalError, a truncated body); TCF_RETRY_AMBIGUOUS for a
+ * billable action whose request may have reached the service (unless retry_billable);
+ * TCF_RETRY_NO otherwise (auth, bad parameters, TLS, business answers, sessions). */
+TCF_API tcf_retry_verdict tcf_retry_decide(tcf_retry_class cls, const tcf_error *err,
+                                           int retry_billable);
+/* Full-jitter exponential backoff before retry number attempt (1 = the first retry):
+ * floor(u * min(cap, base * 2^(attempt-1))), base the throttle base when throttled. u in [0, 1)
+ * comes from the caller (random); o NULL: the defaults. */
+TCF_API long tcf_retry_delay_ms(const tcf_retry_options *o, int attempt, int throttled, double u);
+
+/* A token bucket (retry budget, client-side QPS). Not synchronised: the owner locks. */
+typedef struct tcf_bucket {
+    double rate;     /* tokens per second */
+    double capacity; /* at most this many tokens */
+    double tokens;
+    long long last_ms;
+} tcf_bucket;
+
+TCF_API void tcf_bucket_init(tcf_bucket *b, double rate_per_s, double capacity, long long now_ms);
+/* Takes n tokens: 0 when taken; else the milliseconds to wait until they will be there (nothing
+ * taken), or -1 when the bucket never refills. */
+TCF_API long tcf_bucket_take(tcf_bucket *b, double n, long long now_ms);
+/* Gives n tokens back (up to the capacity). */
+TCF_API void tcf_bucket_add(tcf_bucket *b, double n);
+
+/* ---------------------------------------------------------------------------------------------
+ * Field encryption: the Encryption object (pure: no clock, no network; randomness from OpenSSL)
+ *
+ * AES-256-CBC (PKCS#7) with the 32-byte key wrapped by RSA PKCS#1 v1.5, or SM4-GCM (no AAD,
+ * 128-bit tags in Encryption.TagList) with the 16-byte key wrapped by SM2 (raw C1C3C2). Each
+ * request gets a fresh key and IV (16 bytes for AES, 12 for SM4-GCM), one IV for all its fields;
+ * the key material is kept in a tcf_encryption_keys handle to decrypt the response.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef enum tcf_encryption_algorithm {
+    TCF_ENCRYPTION_AES_256_CBC = 1, /* "AES-256-CBC", the service's default */
+    TCF_ENCRYPTION_SM4_GCM = 2      /* "SM4-GCM" */
+} tcf_encryption_algorithm;
+
+#define TCF_ENCRYPTION_OPTIONS_VERSION 1
+typedef struct tcf_encryption_options {
+    unsigned version;                   /* TCF_ENCRYPTION_OPTIONS_VERSION */
+    tcf_encryption_algorithm algorithm; /* 0: TCF_ENCRYPTION_AES_256_CBC */
+    /* The service's public keys (PEM). NULL: the keys the official crypto SDKs carry
+     * (faceid-api.md §3.2). RSA: PKCS#1 "RSA PUBLIC KEY" or SubjectPublicKeyInfo "PUBLIC KEY";
+     * SM2: SubjectPublicKeyInfo "PUBLIC KEY" on sm2p256v1. Only the one the algorithm needs is
+     * read. A client talking to the tcfaceid emulator must use the emulator's keys. */
+    const char *rsa_public_key_pem;
+    const char *sm2_public_key_pem;
+    /* Whole-body encryption. DetectAIFakeFaces: the body is always encrypted whole
+     * ({"Encryption":..,"EncryptedBody":..}). GetDetectInfoEnhanced, GetFaceIdResult,
+     * CheckIdCardInformation: 1 asks for a whole-body response (IsEncryptResponse), 0 for
+     * field-level encrypted response values. Any other action: TCF_EINVAL when set. */
+    int whole_body;
+    /* The request fields to encrypt; NULL and 0: every encryptable field of the action present
+     * in the parameters. A name that is not encryptable for the action: TCF_EINVAL. */
+    const char *const *fields;
+    size_t field_count;
+    /* Tests and interoperability only. key: the symmetric key (32 bytes for AES-256-CBC, 16 for
+     * SM4-GCM) instead of a random one; iv: the IV (16 / 12 bytes) instead of a random one
+     * (never reuse a key with the same IV for different data); ciphertext_blob: with key, the
+     * CiphertextBlob to send as is instead of wrapping key (legacy KMS GenerateDataKey). */
+    const unsigned char *key;
+    size_t key_len;
+    const unsigned char *iv;
+    size_t iv_len;
+    const char *ciphertext_blob;
+} tcf_encryption_options;
+
+#define TCF_ENCRYPTION_OPTIONS_INIT                                                                \
+    {                                                                                              \
+        TCF_ENCRYPTION_OPTIONS_VERSION, (tcf_encryption_algorithm)0, NULL, NULL, 0, NULL, 0, NULL, \
+            0, NULL, 0, NULL                                                                       \
+    }
+
+/* The key material of one request: algorithm, symmetric key, IV and CiphertextBlob. Immutable;
+ * the key is wiped when freed. */
+typedef struct tcf_encryption_keys tcf_encryption_keys;
+
+/* "AES-256-CBC", "SM4-GCM" (static), or NULL for another value. */
+TCF_API const char *tcf_encryption_algorithm_name(tcf_encryption_algorithm algorithm);
+/* The request fields the action can encrypt (faceid-api.md §3.3), a static NULL-terminated list
+ * (*count: its length; count may be NULL); an empty list for the actions whose only encryption is
+ * of the response or of the whole body (GetDetectInfoEnhanced, GetFaceIdResult,
+ * CheckIdCardInformation, DetectAIFakeFaces); NULL for any other action. */
+TCF_API const char *const *tcf_encryptable_fields(const char *action, size_t *count);
+
+/* New key material: a random (or the given) key and IV, the key wrapped with the public key of
+ * the algorithm. opts NULL: AES-256-CBC with the documented RSA key. TCF_EINVAL for bad options
+ * (wrong key or IV length, an unknown algorithm, a PEM that is not a key of the right type),
+ * TCF_ECRYPTO when wrapping fails. */
+TCF_API int tcf_encryption_keys_new(tcf_encryption_keys **out, const tcf_encryption_options *opts,
+                                    tcf_error *err);
+/* 0 when k is NULL. */
+TCF_API tcf_encryption_algorithm tcf_encryption_keys_algorithm(const tcf_encryption_keys *k);
+/* Encryption.CiphertextBlob (base64), owned by k. */
+TCF_API const char *tcf_encryption_keys_ciphertext_blob(const tcf_encryption_keys *k);
+/* The raw symmetric key (*len: 32 or 16), owned by k. A secret: only to keep the keys of a
+ * request across processes (give it back as tcf_encryption_options.key). */
+TCF_API const unsigned char *tcf_encryption_keys_key(const tcf_encryption_keys *k, size_t *len);
+TCF_API void tcf_encryption_keys_free(tcf_encryption_keys *k);
+
+/* Encrypts the parameters of a request to `action`. params_json: one JSON object (NULL or n 0:
+ * {}). The result is a new JSON object (compact, members in their order):
+ *  - the encryptable fields present (opts->fields, or all of them; string values, "" and null
+ *    are left alone) replaced by base64 ciphertexts, plus "Encryption": {"EncryptList",
+ *    "CiphertextBlob", "Iv" (base64 of the IV), "Algorithm", "TagList" (SM4-GCM: base64 of each
+ *    field's tag, in EncryptList order)}; no Encryption when no field was present;
+ *  - PhoneVerification: the legacy top-level "CiphertextBlob", "EncryptList", "Iv" instead
+ *    (AES-256-CBC only: SM4-GCM is TCF_EINVAL);
+ *  - GetDetectInfoEnhanced, GetFaceIdResult, CheckIdCardInformation (encrypted responses): an
+ *    Encryption with an empty EncryptList (CheckIdCardInformation also "IsEncrypt": true), or
+ *    with opts->whole_body EncryptList ["EncryptionBody"] and "IsEncryptResponse": true;
+ *  - DetectAIFakeFaces: {"Encryption": {.., "EncryptList": ["EncryptionBody"]},
+ *    "EncryptedBody": base64(the params bytes exactly as given)}.
+ * *keys_out (nullable) receives the key material, for tcf_decrypt_response. Free *json_out with
+ * tcf_string_free. TCF_EINVAL: unknown action or one without encryption, a field that is not
+ * encryptable, an encryptable field that is not a string, parameters that already carry
+ * Encryption (or PhoneVerification's CiphertextBlob/EncryptList/Iv), bad options; TCF_EJSON: not
+ * a JSON object; TCF_ECRYPTO. Messages name fields, never values. */
+TCF_API int tcf_encrypt_request(char **json_out, size_t *len, const char *action,
+                                const char *params_json, size_t n,
+                                const tcf_encryption_options *opts, tcf_encryption_keys **keys_out,
+                                tcf_error *err);
+
+/* Decrypts a response with the keys of its request. response_json: the Response object (what
+ * tcf_response_json gives) or the whole {"Response": ...} envelope; *json_out has the same
+ * shape, with
+ *  - field level: every value named by Encryption.EncryptList (JSON paths such as
+ *    "Response.Text.IdCard" or "Text.IdCard"; an array element as "List.0" or "List[0]")
+ *    replaced by its plaintext string (null, "" or missing values are skipped);
+ *  - whole body: the members of the JSON object a non-empty EncryptedBody decrypts to added
+ *    (an object {"Response": {...}} is unwrapped; RequestId stays the outer one) and
+ *    EncryptedBody set to "", as in a response that was not encrypted.
+ * Encryption is kept as received. The IV is Encryption.Iv (base64; for AES-256-CBC a 16-character
+ * IV that is not base64 of 16 bytes is used as its raw bytes), or the request's when Iv is
+ * empty; the algorithm is Encryption.Algorithm or the keys'. A response with nothing encrypted
+ * comes back unchanged. Free with tcf_string_free. TCF_ECRYPTO: an algorithm other than the
+ * keys', bad base64, a missing or wrong SM4-GCM tag, bad padding (wrong key), plaintext that is
+ * not UTF-8; TCF_EJSON: not a JSON object, an encrypted value that is not a string, a
+ * whole-body plaintext that is not a JSON object; TCF_EINVAL for NULL arguments. */
+TCF_API int tcf_decrypt_response(char **json_out, size_t *len, const char *response_json, size_t n,
+                                 const tcf_encryption_keys *keys, tcf_error *err);
 
 #ifdef __cplusplus
 }

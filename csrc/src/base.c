@@ -44,6 +44,10 @@ const char *tcf_strerror(int code)
         return "TLS failure";
     case TCF_ENOCRED:
         return "no credentials";
+    case TCF_EAMBIGUOUS:
+        return "ambiguous: the request may have been executed";
+    case TCF_ERATE_LIMITED:
+        return "daily identity limit reached";
     }
     return "unknown error";
 }

@@ -108,6 +108,79 @@ size_t tcfp_base64_stream_final(tcfp_base64_stream *s, char out[4]);
  * unused bits zero, no white space. out must hold n / 4 * 3 bytes. 0, or TCF_EINVAL. */
 int tcfp_base64_decode(unsigned char *out, size_t *out_len, const char *in, size_t n);
 
+/* ---- random bytes (OpenSSL's CSPRNG) ---- */
+
+/* 0 or TCF_ECRYPTO. */
+int tcfp_random_bytes(unsigned char *out, size_t n);
+
+/* ---- AES-256-CBC with PKCS#7 padding ---- */
+
+#define TCFP_AES256_KEY_LEN 32
+#define TCFP_AES_BLOCK_LEN 16
+
+/* out must hold n + 16 bytes; *out_len receives the ciphertext length (a multiple of 16, at
+ * least 16). 0, TCF_ENOMEM or TCF_ECRYPTO. */
+int tcfp_aes256cbc_encrypt(unsigned char *out, size_t *out_len,
+                           const unsigned char key[TCFP_AES256_KEY_LEN],
+                           const unsigned char iv[TCFP_AES_BLOCK_LEN], const unsigned char *in,
+                           size_t n);
+/* out must hold n bytes. TCF_ECRYPTO when n is not a non-zero multiple of 16 or the padding is
+ * wrong (a wrong key, IV or ciphertext); out is wiped then. */
+int tcfp_aes256cbc_decrypt(unsigned char *out, size_t *out_len,
+                           const unsigned char key[TCFP_AES256_KEY_LEN],
+                           const unsigned char iv[TCFP_AES_BLOCK_LEN], const unsigned char *in,
+                           size_t n);
+
+/* ---- SM4-GCM (NIST SP 800-38D with SM4, RFC 8998), 128-bit tags ----
+ * OpenSSL 3.0 has no SM4-GCM: the counter mode runs on SM4-ECB and GHASH is computed here
+ * (4-bit tables). Any IV length from 1 byte (12 is the normal one: J0 = IV || 0^31 || 1). */
+
+#define TCFP_SM4_KEY_LEN 16
+#define TCFP_GCM_TAG_LEN 16
+
+/* out must hold n bytes (it may not overlap in). 0, TCF_ENOMEM, TCF_EINVAL (iv_len 0, or n or
+ * aad_len beyond the GCM limits) or TCF_ECRYPTO. */
+int tcfp_sm4_gcm_encrypt(unsigned char *out, unsigned char tag[TCFP_GCM_TAG_LEN],
+                         const unsigned char key[TCFP_SM4_KEY_LEN], const unsigned char *iv,
+                         size_t iv_len, const unsigned char *aad, size_t aad_len,
+                         const unsigned char *in, size_t n);
+/* The tag is checked (in constant time) before anything is decrypted: TCF_ECRYPTO when it does
+ * not match, and out is left untouched. */
+int tcfp_sm4_gcm_decrypt(unsigned char *out, const unsigned char key[TCFP_SM4_KEY_LEN],
+                         const unsigned char *iv, size_t iv_len, const unsigned char *aad,
+                         size_t aad_len, const unsigned char *in, size_t n,
+                         const unsigned char tag[TCFP_GCM_TAG_LEN]);
+
+/* ---- public-key wrapping ---- */
+
+typedef enum tcfp_pubkey_kind { TCFP_PUBKEY_RSA, TCFP_PUBKEY_SM2 } tcfp_pubkey_kind;
+
+/* A public key from PEM: RSA as PKCS#1 "RSA PUBLIC KEY" or SubjectPublicKeyInfo "PUBLIC KEY";
+ * SM2 as SubjectPublicKeyInfo (an EC key on the sm2p256v1 curve). 0, TCF_ENOMEM, or TCF_EINVAL
+ * when the text is not such a key. Free with EVP_PKEY_free. */
+int tcfp_load_public_key(EVP_PKEY **out, const char *pem, tcfp_pubkey_kind kind);
+
+/* RSA PKCS#1 v1.5 (type 2) encryption. *out (tcfp_malloc) receives the modulus-sized
+ * ciphertext. 0, TCF_ENOMEM or TCF_ECRYPTO (e.g. the message is too long for the key). */
+int tcfp_rsa_pkcs1_encrypt(unsigned char **out, size_t *out_len, EVP_PKEY *pub,
+                           const unsigned char *in, size_t n);
+
+/* SM2 encryption (GB/T 32918.4) to raw C1 || C3 || C2 with C1 = 04 || x || y (65 + 32 + n
+ * bytes; OpenSSL writes the DER form, converted here). *out from tcfp_malloc. */
+int tcfp_sm2_encrypt(unsigned char **out, size_t *out_len, EVP_PKEY *pub, const unsigned char *in,
+                     size_t n);
+
+#define TCFP_SM2_C1_LEN 65 /* 04 || x || y */
+#define TCFP_SM2_C3_LEN 32 /* SM3 */
+
+/* Raw C1 || C3 || C2 (raw[0] == 4, raw_len > 97) to the DER SEQUENCE { INTEGER x, INTEGER y,
+ * OCTET STRING C3, OCTET STRING C2 } that OpenSSL reads. 0 or TCF_ENOMEM. */
+int tcfp_sm2_raw_to_der(unsigned char **out, size_t *out_len, const unsigned char *raw,
+                        size_t raw_len);
+/* The inverse. 0, TCF_ENOMEM, or TCF_ECRYPTO for anything but that exact DER shape. */
+int tcfp_sm2_der_to_raw(unsigned char **out, size_t *out_len, const unsigned char *der,
+                        size_t der_len);
+
 /* ---- signing internals (sign.c) ---- */
 
 /* A cache of one TC3 signing key (HMAC chain of secret key, date, service), for an object that

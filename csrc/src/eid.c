@@ -21,8 +21,6 @@
 #include <string.h>
 
 #define EID_SESSION_KEY_LEN 16
-#define EID_SM2_C1_LEN 65               /* 04 || x || y */
-#define EID_SM2_C3_LEN 32               /* SM3 */
 #define EID_INPUT_MAX ((size_t)1 << 20) /* base64 characters; identity JSON is tiny */
 
 /* PEM pass phrase callback: never prompt on the terminal; an encrypted key is refused. */
@@ -90,73 +88,6 @@ static int eid_unbase64(unsigned char **out, size_t *out_len, const char *in, co
     return 0;
 }
 
-/* DER length octets; returns how many were written (at most 5). */
-static size_t eid_der_len(unsigned char *p, size_t len)
-{
-    if (len < 0x80) {
-        p[0] = (unsigned char)len;
-        return 1;
-    }
-    size_t nbytes = 0;
-    for (size_t v = len; v != 0; v >>= 8)
-        nbytes++;
-    p[0] = (unsigned char)(0x80 | nbytes);
-    for (size_t i = 0; i < nbytes; i++)
-        p[1 + i] = (unsigned char)(len >> (8 * (nbytes - 1 - i)));
-    return 1 + nbytes;
-}
-
-/* A 32-byte big-endian unsigned coordinate as a DER INTEGER; returns its size. */
-static size_t eid_der_uint(unsigned char *p, const unsigned char *v, size_t n)
-{
-    while (n > 1 && v[0] == 0) {
-        v++;
-        n--;
-    }
-    int pad = (v[0] & 0x80) != 0;
-    p[0] = 0x02;
-    p[1] = (unsigned char)(n + (size_t)pad);
-    if (pad)
-        p[2] = 0;
-    memcpy(p + 2 + pad, v, n);
-    return 2 + (size_t)pad + n;
-}
-
-/* Raw C1 || C3 || C2 to DER SEQUENCE { INTEGER x, INTEGER y, OCTET STRING C3, OCTET STRING C2 }.
- * raw[0] == 4 and raw_len > C1 + C3 are checked by the caller. */
-static int eid_sm2_raw_to_der(unsigned char **out, size_t *out_len, const unsigned char *raw,
-                              size_t raw_len, tcf_error *err)
-{
-    const unsigned char *c3 = raw + EID_SM2_C1_LEN;
-    const unsigned char *c2 = c3 + EID_SM2_C3_LEN;
-    size_t c2_len = raw_len - EID_SM2_C1_LEN - EID_SM2_C3_LEN;
-    unsigned char head[16];
-    size_t cap = 6 + 2 * 35 + 2 + EID_SM2_C3_LEN + 6 + c2_len;
-    unsigned char *der = tcfp_malloc(cap);
-    if (der == NULL)
-        return tcfp_fail(err, TCF_ENOMEM, "out of memory converting DesKey");
-    /* the content first, at offset 6, then the header right before it */
-    size_t pos = 6;
-    pos += eid_der_uint(der + pos, raw + 1, 32);
-    pos += eid_der_uint(der + pos, raw + 33, 32);
-    der[pos++] = 0x04;
-    der[pos++] = EID_SM2_C3_LEN;
-    memcpy(der + pos, c3, EID_SM2_C3_LEN);
-    pos += EID_SM2_C3_LEN;
-    der[pos++] = 0x04;
-    pos += eid_der_len(der + pos, c2_len);
-    memcpy(der + pos, c2, c2_len);
-    pos += c2_len;
-    size_t content = pos - 6;
-    head[0] = 0x30;
-    size_t hlen = 1 + eid_der_len(head + 1, content);
-    memcpy(der + 6 - hlen, head, hlen);
-    memmove(der, der + 6 - hlen, hlen + content);
-    *out = der;
-    *out_len = hlen + content;
-    return 0;
-}
-
 /* SM2-decrypt the DesKey bytes into the 16-byte session key. */
 static int eid_sm2_decrypt(unsigned char key[EID_SESSION_KEY_LEN], EVP_PKEY *pkey,
                            const unsigned char *ct, size_t ct_len, tcf_error *err)
@@ -165,10 +96,9 @@ static int eid_sm2_decrypt(unsigned char key[EID_SESSION_KEY_LEN], EVP_PKEY *pke
     const unsigned char *in = ct;
     size_t in_len = ct_len;
     int rc;
-    if (ct_len > EID_SM2_C1_LEN + EID_SM2_C3_LEN && ct[0] == 0x04) {
-        rc = eid_sm2_raw_to_der(&der, &in_len, ct, ct_len, err);
-        if (rc != 0)
-            return rc;
+    if (ct_len > TCFP_SM2_C1_LEN + TCFP_SM2_C3_LEN && ct[0] == 0x04) {
+        if (tcfp_sm2_raw_to_der(&der, &in_len, ct, ct_len) != 0)
+            return tcfp_fail(err, TCF_ENOMEM, "out of memory converting DesKey");
         in = der;
     } else if (ct_len == 0 || ct[0] != 0x30) {
         return tcfp_fail(err, TCF_ECRYPTO,

@@ -538,10 +538,20 @@ static int looks_like_html(const char *s, size_t n)
 /* Copy a server message for the error struct: control characters become spaces. */
 static void clean_message(char *dst, size_t cap, const char *src, size_t len)
 {
-    tcfp_copy_field(dst, cap, src, len);
-    for (char *p = dst; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7F)
-            *p = ' ';
+    if (cap == 0)
+        return;
+    size_t n = len;
+    if (n >= cap) {
+        n = cap - 1;
+        while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80) /* not in a UTF-8 sequence */
+            n--;
+    }
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+    /* over the copied length, not strlen: a NUL inside the message (\u0000) becomes a space */
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)dst[i] < 0x20 || dst[i] == 0x7F)
+            dst[i] = ' ';
 }
 
 static int api_error(tcf_error *err, const parse_ctx *ctx, json_t *error)
@@ -557,6 +567,8 @@ static int api_error(tcf_error *err, const parse_ctx *ctx, json_t *error)
                in_family(code, "FailedOperation.RequestLimitExceeded")) {
         cls = TCF_ETHROTTLED;
         retryable = 1;
+    } else if (strcmp(code, "FailedOperation.IdentityAuthLimitExceeded") == 0) {
+        cls = TCF_ERATE_LIMITED; /* never retried: it resets at 00:00 Asia/Shanghai */
     } else if (strcmp(code, "InvalidParameterValue.BizTokenExpired") == 0) {
         cls = TCF_ETOKEN_EXPIRED;
     } else if (starts_with(code, "InternalError")) {
@@ -568,7 +580,10 @@ static int api_error(tcf_error *err, const parse_ctx *ctx, json_t *error)
         clean_message(text, sizeof text, json_string_value(jmsg), json_string_length(jmsg));
     else
         snprintf(text, sizeof text, "the service returned an error without a message");
-    return fail_with(err, ctx, cls, retryable, code, text);
+    int rc = fail_with(err, ctx, cls, retryable, code, text);
+    if (err != NULL && err->code == TCF_ERATE_LIMITED && ctx->server_time > 0)
+        err->retry_at = tcf_next_shanghai_midnight(ctx->server_time);
+    return rc;
 }
 
 int tcf_parse(tcf_response **out, int http_status, const tcf_header *headers, size_t header_count,

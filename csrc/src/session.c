@@ -859,7 +859,8 @@ static int session_from_object(tcf_session **out, json_t *root, tcf_error *err)
     tcf_session_kind kind = TCF_SESSION_SAAS;
     json_t *k = json_object_get(root, "kind");
     if (k != NULL) {
-        if (!json_is_string(k) || strcmp(json_string_value(k), "eid") != 0)
+        if (!json_is_string(k) || json_string_length(k) != 3 ||
+            memcmp(json_string_value(k), "eid", 3) != 0)
             return tcfp_fail(err, TCF_EJSON, "the session's \"kind\" is not \"eid\"");
         kind = TCF_SESSION_EID;
     }

@@ -3,6 +3,8 @@
  * keep-alive connection); one CURLSH shares DNS and TLS sessions (not connections) between them. */
 #include "sansio.h"
 
+#if TCF_WITH_CURL
+
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -16,6 +18,17 @@
 #define DEFAULT_POOL 16
 #define MAX_RESPONSE (64u * 1024u * 1024u) /* far above any FaceID answer (8 MiB video) */
 #define MAX_HEADERS 64
+
+/* A configured QPS limit, and a live bucket per action. */
+typedef struct qps_limit {
+    char action[64];
+    double qps; /* <= 0: no limit */
+} qps_limit;
+
+typedef struct qps_slot {
+    char action[64];
+    tcf_bucket bucket;
+} qps_slot;
 
 struct tcf_client {
     tcf_config *config;
@@ -34,6 +47,17 @@ struct tcf_client {
     CURL **pool;
     size_t pool_len;
     size_t pool_cap;
+    /* reliability (issue 7): retries, the retry budget, the clock offset, QPS buckets */
+    tcf_retry_options retry;
+    int qps_off;
+    pthread_mutex_t state_lock; /* guards what follows */
+    tcf_bucket budget;
+    long long skew; /* seconds to add to the local clock (learned from the service's Date) */
+    qps_slot *qps;
+    size_t qps_len;
+    size_t qps_cap;
+    qps_limit *qps_limits; /* configured per-action limits (own copy) */
+    size_t qps_limit_count;
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -125,6 +149,38 @@ int tcf_client_new(tcf_client **out, const tcf_config_options *config,
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_init(&c->share_locks[i], NULL);
     pthread_mutex_init(&c->pool_lock, NULL);
+    pthread_mutex_init(&c->state_lock, NULL);
+    tcf_retry_options retry_defaults = TCF_RETRY_OPTIONS_INIT;
+    c->retry = opts->retry ? *opts->retry : retry_defaults;
+    if (c->retry.version != TCF_RETRY_OPTIONS_VERSION || c->retry.max_attempts < 0 ||
+        c->retry.base_delay_ms < 0 || c->retry.throttle_delay_ms < 0 || c->retry.max_delay_ms < 0 ||
+        c->retry.deadline_ms < 0 || c->retry.budget_per_s < 0) {
+        tcf_client_free(c);
+        return tcfp_fail(err, TCF_EINVAL, "tcf_retry_options: bad version or a negative value");
+    }
+    c->qps_off = opts->qps_off != 0;
+    if (opts->qps_limit_count > 0) {
+        if (opts->qps_limits == NULL) {
+            tcf_client_free(c);
+            return tcfp_fail(err, TCF_EINVAL, "qps_limits is NULL but qps_limit_count is not 0");
+        }
+        c->qps_limits = tcfp_calloc(opts->qps_limit_count, sizeof *c->qps_limits);
+        failed |= c->qps_limits == NULL;
+        for (size_t i = 0; c->qps_limits && i < opts->qps_limit_count; i++) {
+            const char *a = opts->qps_limits[i].action;
+            if (a == NULL || strlen(a) >= sizeof c->qps_limits[i].action) {
+                tcf_client_free(c);
+                return tcfp_fail(err, TCF_EINVAL, "qps_limits[%zu].action is missing or too long",
+                                 i);
+            }
+            memcpy(c->qps_limits[i].action, a, strlen(a) + 1);
+            c->qps_limits[i].qps = opts->qps_limits[i].qps;
+            c->qps_limit_count++;
+        }
+    }
+    double capacity = c->retry.budget == 0 ? 10 : c->retry.budget;
+    tcf_bucket_init(&c->budget, c->retry.budget_per_s > 0 ? c->retry.budget_per_s : 1.0,
+                    capacity > 0 ? capacity : 1, 0);
     c->share = curl_share_init();
     if (failed || c->pool == NULL || c->share == NULL) {
         tcf_client_free(c);
@@ -156,6 +212,9 @@ void tcf_client_free(tcf_client *c)
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_destroy(&c->share_locks[i]);
     pthread_mutex_destroy(&c->pool_lock);
+    pthread_mutex_destroy(&c->state_lock);
+    tcfp_free(c->qps);
+    tcfp_free(c->qps_limits);
     tcfp_free(c->pool);
     tcfp_free(c->proxy);
     tcfp_free(c->ca_bundle);
@@ -315,16 +374,14 @@ static int transport_error(tcf_error *err, CURLcode code, const char *detail)
     return rc;
 }
 
-int tcf_client_call(tcf_client *c, const char *action, const void *params, size_t params_len,
-                    tcf_response **out, tcf_error *err)
+/* One exchange: build and sign with timestamp, send, parse. timeout_ms bounds this attempt. */
+static int attempt_once(tcf_client *c, const char *action, const void *params, size_t params_len,
+                        long long timestamp, long timeout_ms, tcf_response **out, tcf_error *err,
+                        int *sent)
 {
-    if (out == NULL)
-        return tcfp_fail(err, TCF_EINVAL, "out is NULL");
-    *out = NULL;
-    if (c == NULL)
-        return tcfp_fail(err, TCF_EINVAL, "client is NULL");
+    *sent = 0;
     tcf_request *req = NULL;
-    int rc = tcf_build(&req, c->config, action, params, params_len, (long long)time(NULL), err);
+    int rc = tcf_build(&req, c->config, action, params, params_len, timestamp, err);
     if (rc != 0)
         return rc;
     CURL *h = take_handle(c);
@@ -373,15 +430,15 @@ int tcf_client_call(tcf_client *c, const char *action, const void *params, size_
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_error);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    *sent = 1;
     CURLcode cc = curl_easy_perform(h);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     long ms = (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    if (err)
-        err->attempts = 1;
     if (cc != CURLE_OK) {
         if (x.too_large)
             rc = tcfp_fail(err, TCF_ETRANSPORT, "the response is larger than %u bytes",
@@ -412,8 +469,6 @@ int tcf_client_call(tcf_client *c, const char *action, const void *params, size_
         p += strlen(p) + 1;
     }
     rc = tcf_parse(out, (int)status, parsed, x.header_count, x.body.data, x.body.len, err);
-    if (err)
-        err->attempts = 1;
     const char *request_id = rc == 0 ? tcf_response_request_id(*out) : (err ? err->request_id : "");
     emit(c, TCF_LOG_INFO, "action=%s host=%s latency_ms=%ld status=%ld request_id=%s%s%s", action,
          c->host, ms, status, request_id && request_id[0] ? request_id : "-",
@@ -433,3 +488,246 @@ done:
     tcf_request_free(req);
     return rc;
 }
+
+/* ---- retries, clock skew, QPS limits, daily limits ---- */
+
+static long long now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms)
+{
+    if (ms <= 0)
+        return;
+    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&t, &t) != 0)
+        ;
+}
+
+/* Uniform in [0, 1), for the jitter only (not for secrets). */
+static double jitter(void)
+{
+    static _Thread_local unsigned long long state;
+    if (state == 0) {
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        state = ((unsigned long long)t.tv_nsec << 20) ^ (unsigned long long)t.tv_sec ^
+                (unsigned long long)(size_t)&state;
+        if (state == 0)
+            state = 0x9E3779B97F4A7C15ULL;
+    }
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return (double)(state >> 11) / 9007199254740992.0; /* 2^53 */
+}
+
+long long tcf_client_clock_offset(const tcf_client *c)
+{
+    if (c == NULL)
+        return 0;
+    pthread_mutex_lock((pthread_mutex_t *)&c->state_lock);
+    long long skew = c->skew;
+    pthread_mutex_unlock((pthread_mutex_t *)&c->state_lock);
+    return skew;
+}
+
+/* The QPS of action for this client: a configured limit, else the documented default. */
+static double qps_of(const tcf_client *c, const char *action)
+{
+    for (size_t i = 0; i < c->qps_limit_count; i++)
+        if (strcmp(c->qps_limits[i].action, action) == 0)
+            return c->qps_limits[i].qps;
+    return tcf_action_default_qps(action);
+}
+
+/* Milliseconds to wait before sending action (0: go now; the token is taken). */
+static long qps_wait(tcf_client *c, const char *action)
+{
+    if (c->qps_off || strlen(action) >= sizeof c->qps[0].action)
+        return 0;
+    double qps = qps_of(c, action);
+    if (qps <= 0)
+        return 0;
+    long wait = 0;
+    pthread_mutex_lock(&c->state_lock);
+    qps_slot *slot = NULL;
+    for (size_t i = 0; i < c->qps_len; i++)
+        if (strcmp(c->qps[i].action, action) == 0)
+            slot = &c->qps[i];
+    if (slot == NULL) {
+        if (c->qps_len == c->qps_cap) {
+            size_t cap = c->qps_cap ? c->qps_cap * 2 : 8;
+            qps_slot *grown = tcfp_realloc(c->qps, cap * sizeof *grown);
+            if (grown != NULL) {
+                c->qps = grown;
+                c->qps_cap = cap;
+            }
+        }
+        if (c->qps_len < c->qps_cap) {
+            slot = &c->qps[c->qps_len++];
+            memcpy(slot->action, action, strlen(action) + 1);
+            /* a burst of one second's worth, at least one */
+            tcf_bucket_init(&slot->bucket, qps, qps >= 1 ? qps : 1, now_ms());
+        }
+    }
+    if (slot != NULL)
+        wait = tcf_bucket_take(&slot->bucket, 1, now_ms());
+    pthread_mutex_unlock(&c->state_lock);
+    return wait < 0 ? 0 : wait;
+}
+
+static int take_retry_token(tcf_client *c, const tcf_retry_options *o)
+{
+    if (o->budget < 0)
+        return 1;
+    pthread_mutex_lock(&c->state_lock);
+    int ok = tcf_bucket_take(&c->budget, 1, now_ms()) == 0;
+    pthread_mutex_unlock(&c->state_lock);
+    return ok;
+}
+
+/* An element check's "daily identity limit" Result turns the success into TCF_ERATE_LIMITED. */
+static int daily_limit(tcf_client *c, const char *action, tcf_response **out, tcf_error *err)
+{
+    json_t *resp = tcfp_response_object(*out);
+    const char *result = json_string_value(json_object_get(resp, "Result"));
+    if (result == NULL || !tcf_daily_limit_result(action, result))
+        return 0;
+    char result_copy[16];
+    tcfp_copy_field(result_copy, sizeof result_copy, result, strlen(result));
+    long long server = tcf_response_server_time(*out);
+    char request_id[TCF_ERROR_REQUEST_ID_MAX];
+    const char *rid = tcf_response_request_id(*out);
+    tcfp_copy_field(request_id, sizeof request_id, rid ? rid : "", rid ? strlen(rid) : 0);
+    tcf_response_free(*out);
+    *out = NULL;
+    int rc = tcfp_fail(err, TCF_ERATE_LIMITED,
+                       "%s answered Result %s: the daily identity limit was reached; it resets at "
+                       "00:00 Asia/Shanghai",
+                       action, result_copy);
+    if (err != NULL && err->code == TCF_ERATE_LIMITED) {
+        err->http_status = 200;
+        err->retry_at = tcf_next_shanghai_midnight(
+            server > 0 ? server : (long long)time(NULL) + tcf_client_clock_offset(c));
+        memcpy(err->request_id, request_id, sizeof request_id);
+    }
+    return rc;
+}
+
+int tcf_client_call_ex(tcf_client *c, const char *action, const void *params, size_t params_len,
+                       const tcf_call_options *call, tcf_response **out, tcf_error *err)
+{
+    if (out == NULL)
+        return tcfp_fail(err, TCF_EINVAL, "out is NULL");
+    *out = NULL;
+    if (c == NULL)
+        return tcfp_fail(err, TCF_EINVAL, "client is NULL");
+    if (action == NULL)
+        return tcfp_fail(err, TCF_EINVAL, "action is NULL");
+    if (call != NULL && call->version != TCF_CALL_OPTIONS_VERSION)
+        return tcfp_fail(err, TCF_EINVAL, "tcf_call_options.version must be %d",
+                         TCF_CALL_OPTIONS_VERSION);
+    const tcf_retry_options *o = call && call->retry ? call->retry : &c->retry;
+    if (o->version != TCF_RETRY_OPTIONS_VERSION)
+        return tcfp_fail(err, TCF_EINVAL, "tcf_retry_options.version must be %d",
+                         TCF_RETRY_OPTIONS_VERSION);
+    int max_attempts = o->max_attempts > 0 ? o->max_attempts : 3;
+    tcf_retry_class cls = tcf_action_retry_class(action);
+    long long start = now_ms();
+    long long deadline = o->deadline_ms > 0 ? start + o->deadline_ms : 0;
+    int attempts = 0, resigned = 0, rc = 0;
+    tcf_error last;
+    tcf_error_clear(&last);
+    for (;;) {
+        long wait = qps_wait(c, action);
+        if (wait > 0) {
+            if (deadline && now_ms() + wait >= deadline) {
+                tcf_error_clear(&last);
+                rc = tcfp_fail(&last, TCF_ETHROTTLED,
+                               "the client-side QPS limit of %s would pass the deadline", action);
+                break;
+            }
+            sleep_ms(wait);
+            continue; /* take the token now */
+        }
+        long timeout = c->timeout_ms;
+        if (deadline) {
+            long long left = deadline - now_ms();
+            if (left <= 0) {
+                if (attempts == 0) {
+                    rc = tcfp_fail(&last, TCF_ETIMEOUT, "the deadline passed before sending");
+                }
+                break;
+            }
+            if (left < timeout)
+                timeout = (long)left;
+        }
+        tcf_error_clear(&last);
+        long long ts = (long long)time(NULL) + tcf_client_clock_offset(c);
+        int sent = 0;
+        rc = attempt_once(c, action, params, params_len, ts, timeout, out, &last, &sent);
+        attempts += sent;
+        if (!sent && rc != 0)
+            break; /* a local failure (parameters, memory): nothing to retry */
+        if (rc == 0) {
+            rc = daily_limit(c, action, out, &last);
+            break;
+        }
+        if (last.code == TCF_EAUTH && strcmp(last.api_code, "AuthFailure.SignatureExpire") == 0 &&
+            last.server_time > 0 && !resigned) {
+            long long skew = last.server_time - (long long)time(NULL);
+            pthread_mutex_lock(&c->state_lock);
+            c->skew = skew;
+            pthread_mutex_unlock(&c->state_lock);
+            emit(c, TCF_LOG_WARNING,
+                 "action=%s clock skew: the service's clock is %+lld s from ours; re-signing",
+                 action, skew);
+            resigned = 1;
+            continue;
+        }
+        tcf_retry_verdict v = tcf_retry_decide(cls, &last, o->retry_billable);
+        if (v == TCF_RETRY_AMBIGUOUS) {
+            char msg[TCF_ERROR_MESSAGE_MAX + 256];
+            snprintf(
+                msg, sizeof msg,
+                "%.64s may have been executed (and billed) but no usable answer arrived, so it "
+                "was not retried: %s",
+                action, last.message);
+            last.code = TCF_EAMBIGUOUS;
+            last.retryable = 0;
+            tcfp_copy_field(last.message, sizeof last.message, msg, strlen(msg));
+            rc = TCF_EAMBIGUOUS;
+            break;
+        }
+        if (v != TCF_RETRY_YES || attempts >= max_attempts)
+            break;
+        if (!take_retry_token(c, o)) {
+            emit(c, TCF_LOG_WARNING, "action=%s retry budget exhausted: not retried", action);
+            break;
+        }
+        long delay = tcf_retry_delay_ms(o, attempts, last.code == TCF_ETHROTTLED, jitter());
+        if (deadline && now_ms() + delay >= deadline)
+            break;
+        emit(c, TCF_LOG_INFO, "action=%s attempt=%d failed (%s); retrying in %ld ms", action,
+             attempts, last.api_code[0] ? last.api_code : tcf_strerror(last.code), delay);
+        sleep_ms(delay);
+    }
+    if (rc != 0 && err != NULL && err->code == 0) {
+        *err = last;
+        err->attempts = attempts;
+    }
+    tcfp_wipe(&last, sizeof last);
+    return rc;
+}
+
+int tcf_client_call(tcf_client *c, const char *action, const void *params, size_t params_len,
+                    tcf_response **out, tcf_error *err)
+{
+    return tcf_client_call_ex(c, action, params, params_len, NULL, out, err);
+}
+
+#endif /* TCF_WITH_CURL */

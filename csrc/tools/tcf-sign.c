@@ -86,6 +86,10 @@ static const char *code_name(int code)
         return "TCF_ETLS";
     case TCF_ENOCRED:
         return "TCF_ENOCRED";
+    case TCF_EAMBIGUOUS:
+        return "TCF_EAMBIGUOUS";
+    case TCF_ERATE_LIMITED:
+        return "TCF_ERATE_LIMITED";
     }
     return "TCF_EUNKNOWN";
 }

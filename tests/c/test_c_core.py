@@ -80,6 +80,7 @@ def test_c_unit_valgrind(emulators) -> None:
 def test_c_sources_are_clang_format_clean() -> None:
     if shutil.which("clang-format") is None:
         pytest.fail("clang-format is not installed: run 'make deps'")
-    files = sorted(str(p) for pattern in ("csrc/**/*.[ch]", "tests/c/*.[ch]", "bindings/python/tcfaceid/*.c") for p in ROOT.glob(pattern))
+    patterns = ("csrc/**/*.[ch]", "tests/c/*.[ch]", "tests/fuzz/*.[ch]", "bindings/python/tcfaceid/*.c", "bindings/lua/*.c")
+    files = sorted(str(p) for pattern in patterns for p in ROOT.glob(pattern))
     out = subprocess.run(["clang-format", "--dry-run", "-Werror", *files], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, f"run 'make format':\n{out.stderr[:4000]}"

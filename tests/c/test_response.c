@@ -148,7 +148,7 @@ TCFT_TEST(response_error_classes)
         {"LimitExceeded", TCF_ETHROTTLED, 1},
         {"FailedOperation.RequestLimitExceeded", TCF_ETHROTTLED, 1},
         {"RequestSizeLimitExceeded", TCF_EAPI, 0},
-        {"FailedOperation.IdentityAuthLimitExceeded", TCF_EAPI, 0},
+        {"FailedOperation.IdentityAuthLimitExceeded", TCF_ERATE_LIMITED, 0},
         {"InvalidParameterValue.BizTokenExpired", TCF_ETOKEN_EXPIRED, 0},
         {"InvalidParameterValue.BizTokenIllegal", TCF_EAPI, 0},
         {"InternalError", TCF_EAPI, 1},
@@ -214,7 +214,7 @@ TCFT_TEST(response_error_message_truncated_and_cleaned)
     const char *ctl = "{\"Response\":{\"Error\":{\"Code\":\"FailedOperation\",\"Message\":"
                       "\"line1\\nline2\\u0000tail\\u001b[31m\"},\"RequestId\":\"r\"}}";
     TCFT_CHECK(parse_fails_str(200, ctl, TCF_EAPI, &err));
-    TCFT_CHECK_STR(err.message, "line1 line2");
+    TCFT_CHECK_STR(err.message, "line1 line2 tail [31m");
     const char *nomsg = "{\"Response\":{\"Error\":{\"Code\":\"FailedOperation\"}}}";
     TCFT_CHECK(parse_fails_str(200, nomsg, TCF_EAPI, &err));
     TCFT_CHECK(strstr(err.message, "without a message") != NULL && err.request_id[0] == '\0');
@@ -493,3 +493,14 @@ TCFT_TEST(response_allocation_failure)
                                     TCF_ETHROTTLED));
 }
 #endif
+
+/* Found by fuzzing (tests/fuzz/crashes/parse/error-message-nul): a NUL inside the server's message
+ * becomes a space like the other control characters; it does not cut the message. */
+TCFT_TEST(response_error_message_with_nul)
+{
+    tcf_error err;
+    const char *body = "{\"Response\":{\"Error\":{\"Code\":\"InvalidParameter\",\"Message\":"
+                       "\"\\u0000bad\\u0000value\"},\"RequestId\":\"r\"}}";
+    TCFT_CHECK(parse_fails_str(200, body, TCF_EAPI, &err));
+    TCFT_CHECK_STR(err.message, " bad value");
+}

@@ -1582,3 +1582,16 @@ TCFT_TEST(intention_and_identity_errors_do_not_leak)
     e.name = NULL;
     TCFT_CHECK(eid_rejected(&e, "InputType 4"));
 }
+
+/* Found by fuzzing (tests/fuzz/crashes/session/kind-eid-nul): "kind" must be exactly "eid". */
+TCFT_TEST(session_kind_with_nul_rejected)
+{
+    const char *text =
+        "{\"v\":1,\"kind\":\"eid\\u0000x\",\"eid_token\":\"E\",\"merchant_id\":\"0\","
+        "\"url\":null,\"extra\":null,\"created_at\":1700000000,\"expires_at\":"
+        "1700000600,\"results_until\":1700259200}";
+    tcf_session *s = NULL;
+    tcf_error err;
+    tcf_error_clear(&err);
+    TCFT_CHECK(tcf_session_from_json(&s, text, strlen(text), &err) == TCF_EJSON && s == NULL);
+}

@@ -62,10 +62,18 @@ static tcf_client *client_for(const char *endpoint, const char *key, tcf_client_
     config.credentials = creds;
     tcf_client_options defaults = TCF_CLIENT_OPTIONS_INIT;
     defaults.proxy = "";
+    tcf_client_options o = opts ? *opts : defaults;
+    /* one exchange per call and no client-side QPS limit, unless the test asks otherwise: these
+     * tests are about single exchanges (the retry policy has its own tests below) */
+    static const tcf_retry_options single = {TCF_RETRY_OPTIONS_VERSION, 1, 0, 0, 0, 0, 0, 0, 0};
+    if (o.retry == NULL) {
+        o.retry = &single;
+        o.qps_off = 1;
+    }
     tcf_client *c = NULL;
     tcf_error err;
     tcf_error_clear(&err);
-    if (tcf_client_new(&c, &config, opts ? opts : &defaults, &err) != 0)
+    if (tcf_client_new(&c, &config, &o, &err) != 0)
         fprintf(stdout, "    tcf_client_new: %s\n", err.message);
     tcf_credentials_free(creds); /* the client keeps its own reference */
     return c;
@@ -275,4 +283,78 @@ TCFT_TEST(transport_threads_share_one_client)
     }
     tcf_client_free(c);
     TCFT_CHECK(failures == 0);
+}
+
+/* The retry policy over the network: reads are retried, a billable request that may have run is
+ * reported ambiguous, connection failures are retried for every class; attempts are counted. */
+TCFT_TEST(transport_retry_policy)
+{
+    const char *endpoint = env_or_fail("TCF_TEST_ENDPOINT");
+    TCFT_CHECK(endpoint != NULL);
+    tcf_retry_options fast = TCF_RETRY_OPTIONS_INIT;
+    fast.base_delay_ms = 1;
+    fast.throttle_delay_ms = 1;
+    fast.max_delay_ms = 5;
+    tcf_client_options opts = TCF_CLIENT_OPTIONS_INIT;
+    opts.proxy = "";
+    opts.retry = &fast;
+    opts.qps_off = 1;
+    tcf_client *c = client_for(endpoint, KEY, &opts);
+    TCFT_CHECK(c != NULL);
+    tcf_response *r = NULL;
+    tcf_error err;
+    /* a read: the 502 is retried, the call succeeds */
+    TCFT_CHECK(control("faults", "{\"kind\": \"http_5xx\", \"status\": 502, \"count\": 1}") == 0);
+    tcf_error_clear(&err);
+    TCFT_CHECK(tcf_client_call(c, "GetLiveCode", "{}", 2, &r, &err) == 0);
+    tcf_response_free(r);
+    r = NULL;
+    /* a read failing every time: max_attempts (3) requests, then the last error */
+    TCFT_CHECK(control("faults", "{\"kind\": \"http_5xx\", \"count\": 3}") == 0);
+    tcf_error_clear(&err);
+    TCFT_CHECK(tcf_client_call(c, "GetLiveCode", "{}", 2, &r, &err) == TCF_EHTTP);
+    TCFT_CHECK(err.attempts == 3 && err.http_status == 503);
+    /* a billable action whose connection was reset after it ran: ambiguous, not sent again */
+    TCFT_CHECK(control("faults", "{\"kind\": \"reset\", \"phase\": \"after\", \"action\": "
+                                 "\"IdCardVerification\"}") == 0);
+    tcf_error_clear(&err);
+    const char *params =
+        "{\"IdCard\":\"110101199003071233\",\"Name\":\"\xe5\xbc\xa0\xe4\xb8\x89\"}";
+    TCFT_CHECK(tcf_client_call(c, "IdCardVerification", params, strlen(params), &r, &err) ==
+               TCF_EAMBIGUOUS);
+    TCFT_CHECK(err.code == TCF_EAMBIGUOUS && err.attempts == 1 && err.retryable == 0);
+    TCFT_CHECK(strstr(err.message, "IdCardVerification") != NULL);
+    TCFT_CHECK(strstr(err.message, "110101199003071233") == NULL);
+    /* per call: no retries */
+    TCFT_CHECK(control("faults", "{\"kind\": \"http_5xx\", \"count\": 1}") == 0);
+    tcf_retry_options once = TCF_RETRY_OPTIONS_INIT;
+    once.max_attempts = 1;
+    tcf_call_options call = TCF_CALL_OPTIONS_INIT;
+    call.retry = &once;
+    tcf_error_clear(&err);
+    TCFT_CHECK(tcf_client_call_ex(c, "GetLiveCode", "{}", 2, &call, &r, &err) == TCF_EHTTP);
+    TCFT_CHECK(err.attempts == 1);
+    call.version = 99;
+    tcf_error_clear(&err);
+    TCFT_CHECK(tcf_client_call_ex(c, "GetLiveCode", "{}", 2, &call, &r, &err) == TCF_EINVAL);
+    TCFT_CHECK(tcf_client_clock_offset(c) == 0 && tcf_client_clock_offset(NULL) == 0);
+    tcf_client_free(c);
+    /* nothing listening: safe to send again, for every class */
+    c = client_for("http://127.0.0.1:1", KEY, &opts);
+    TCFT_CHECK(c != NULL);
+    tcf_error_clear(&err);
+    TCFT_CHECK(tcf_client_call(c, "IdCardVerification", params, strlen(params), &r, &err) ==
+               TCF_ETRANSPORT);
+    TCFT_CHECK(err.attempts == 3 && err.retryable == 1);
+    tcf_client_free(c);
+    /* bad options */
+    tcf_retry_options bad = TCF_RETRY_OPTIONS_INIT;
+    bad.max_attempts = -1;
+    opts.retry = &bad;
+    tcf_config_options config = TCF_CONFIG_OPTIONS_INIT;
+    config.endpoint = endpoint;
+    config.secret_id = ID;
+    config.secret_key = KEY;
+    tcf_error_clear(&err);
+    TCFT_CHECK(tcf_client_new(&c, &config, &opts, &err) == TCF_EINVAL && c == NULL);
 }

@@ -24,3 +24,70 @@ def client(emu: Emulator):
 def code(resp: dict) -> str:
     """The Error.Code of a Response, or "" for a success."""
     return resp.get("Error", {}).get("Code", "")
+
+
+# ------------------------------------------------------------------------------------------------
+# Redaction across the whole run: every record of the "tcfaceid" logger (the C core's log lines
+# come through it) is checked against the secrets and the identity data the tests use.
+
+import logging  # noqa: E402
+
+from tcfaceid.emulator import DEFAULT_SECRET_KEY  # noqa: E402
+from tcfaceid.emulator.identity import DEFAULT_PEOPLE  # noqa: E402
+
+
+def _forbidden() -> list[str]:
+    values = [DEFAULT_SECRET_KEY]
+    for person in DEFAULT_PEOPLE:
+        for key in ("name", "id_card", "phone", "bank_card"):
+            value = person.get(key) if isinstance(person, dict) else getattr(person, key, None)
+            if isinstance(value, str) and len(value) >= 2:
+                values.append(value)
+    return values
+
+
+class _Scan(logging.Handler):
+    """Checks each record as it comes (keeping only the leaks: a run makes tens of thousands of
+    calls, and storing every line would look like a memory leak to the tests that measure)."""
+
+    def __init__(self, forbidden: list[str]) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.forbidden = forbidden
+        self.seen = 0
+        self.leaks: list[tuple[str, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.seen += 1
+        try:
+            line = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken record is itself a finding
+            line = repr(record.msg)
+        for value in self.forbidden:
+            if value in line and len(self.leaks) < 10:
+                self.leaks.append((value, line))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_secret_or_identity_in_any_log_line():
+    """Every line the C core logs (all levels: the bridge into logging is wrapped, so the logger's
+    level and pytest's own capture are left as they are) and every record of the "tcfaceid"
+    logger that is emitted."""
+    import tcfaceid.client as front
+
+    handler = _Scan(_forbidden())
+    logger = logging.getLogger("tcfaceid")
+    logger.addHandler(handler)
+    original = front._log_bridge
+
+    def scanning_bridge(level: int, line: str) -> None:
+        handler.seen += 1
+        for value in handler.forbidden:
+            if value in line and len(handler.leaks) < 10:
+                handler.leaks.append((value, line))
+        original(level, line)
+
+    front._log_bridge = scanning_bridge
+    yield
+    front._log_bridge = original
+    logger.removeHandler(handler)
+    assert not handler.leaks, f"log lines of the run contain secrets or identity data: {handler.leaks[:3]}"

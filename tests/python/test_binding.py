@@ -127,6 +127,10 @@ def new_client(endpoint: str, secret_id: Optional[str] = DEFAULT_SECRET_ID,
                **options: Any) -> "tcfaceid.Client":
     options.setdefault("proxy", "")  # never through a proxy: traffic stays on 127.0.0.1
     options.setdefault("timeout", 10.0)
+    # One attempt and no client-side QPS limit: these tests are about single exchanges and the
+    # mapping of each failure (retries and limits: test_reliability.py)
+    options.setdefault("retry", {"max_attempts": 1})
+    options.setdefault("qps", False)
     return tcfaceid.Client(secret_id, secret_key, token, endpoint=endpoint, **options)
 
 
@@ -407,14 +411,27 @@ def test_auth_error(emulator: Emulator) -> None:
 
 def test_clock_skew_error(emulator: Emulator, cli: Any) -> None:
     emulator.advance(600)
-    e = raises(tcfaceid.ClockSkewError, cli.call, "GetLiveCode")
-    check_error(e, tcfaceid.ClockSkewError, code="AuthFailure.SignatureExpire", http_status=200, retryable=False)
-    assert isinstance(e, tcfaceid.AuthError)
-    assert cli.last_request_id == e.request_id is not None
-    # the server's clock, from its Date header, to correct the skew
-    assert abs(e.server_time - emulator.now()) <= 5, (e.server_time, emulator.now())
+    # the first attempt is refused (AuthFailure.SignatureExpire); the client learns the offset
+    # from the response's Date header and re-signs once
+    assert "LiveCode" in cli.call("GetLiveCode")
+    assert abs(cli.clock_offset - 600) <= 5, cli.clock_offset
+    assert received(emulator) == 2
+    assert "LiveCode" in cli.call("GetLiveCode")  # signed with the offset from now on
+    assert received(emulator) == 3
+    # the service's clock moves again: one re-sign per call follows it
+    emulator.advance(600)
+    assert "LiveCode" in cli.call("GetLiveCode")
+    assert abs(cli.clock_offset - 1200) <= 5, cli.clock_offset
     emulator.set_time(time.time())
     assert "LiveCode" in cli.call("GetLiveCode")
+    assert abs(cli.clock_offset) <= 5, cli.clock_offset
+    # the error itself, through the sans-IO path (a request signed 10 minutes ago)
+    status, headers, body = send(cli.prepare("GetLiveCode", {}, timestamp=int(time.time()) - 600))
+    e = raises(tcfaceid.ClockSkewError, tcfaceid.parse, status, headers, body)
+    check_error(e, tcfaceid.ClockSkewError, code="AuthFailure.SignatureExpire", http_status=200, retryable=False)
+    assert isinstance(e, tcfaceid.AuthError)
+    # the server's clock, from its Date header, to correct the skew
+    assert abs(e.server_time - emulator.now()) <= 5, (e.server_time, emulator.now())
 
 
 def test_throttled_error(emulator: Emulator, cli: Any) -> None:

@@ -42,6 +42,9 @@ WRONG_KEY = "WrongKeyBindingTest0123456789abcdefEXAMPL"
 def new_client(endpoint: str, secret_key: str = DEFAULT_SECRET_KEY, **options: Any) -> Any:
     options.setdefault("proxy", "")  # traffic stays on 127.0.0.1
     options.setdefault("timeout", 10.0)
+    # single exchanges at full speed: retries and QPS limits are tested in test_reliability.py
+    options.setdefault("retry", {"max_attempts": 1})
+    options.setdefault("qps", False)
     return tcfaceid.Client(DEFAULT_SECRET_ID, secret_key, endpoint=endpoint, **options)
 
 
@@ -249,7 +252,7 @@ RACE_SCRIPT = textwrap.dedent(r"""
             if slow:  # every call of the round is in flight when close() comes
                 emu.fault("latency", count=1000, seconds=0.2)
             client = tcfaceid.Client(DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, endpoint=emu.endpoint, proxy="",
-                                     timeout=10)
+                                     timeout=10, retry={"max_attempts": 1}, qps=False)
             started = threading.Barrier(9)
 
             def work(i):

@@ -68,6 +68,10 @@ def new_client(emu: Emulator, **options: Any) -> tcfaceid.Client:
     options.setdefault("proxy", "")  # never through a proxy: traffic stays on 127.0.0.1
     options.setdefault("timeout", 10.0)
     options.setdefault("clock", emu.now)
+    # one exchange per call, at full speed: what the flows do with failures is the subject here
+    # (the transport's retries and QPS limits: test_reliability.py)
+    options.setdefault("retry", {"max_attempts": 1})
+    options.setdefault("qps", False)
     return tcfaceid.Client(DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, endpoint=emu.endpoint, **options)
 
 

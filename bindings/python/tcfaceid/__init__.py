@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 _EXCEPTIONS = (
     "Error", "InvalidArgumentError", "JSONError", "CredentialsError", "AuthError", "ClockSkewError",
     "ThrottledError", "ServiceError", "InvalidParameterError", "TokenExpiredError", "TransportError",
-    "TimeoutError", "TLSError", "HTTPError", "CryptoError", "StateError",
+    "TimeoutError", "TLSError", "HTTPError", "CryptoError", "StateError", "AmbiguousError", "RateLimitedError",
 )
 _FRONT = ("Client", "PreparedRequest", "sign", "parse")
 _VALIDATORS = (

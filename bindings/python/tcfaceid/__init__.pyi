@@ -1,3 +1,4 @@
+from ._core import AmbiguousError as AmbiguousError
 from ._core import AuthError as AuthError
 from ._core import check_bank_card as check_bank_card
 from ._core import check_id_card as check_id_card
@@ -14,6 +15,7 @@ from ._core import HTTPError as HTTPError
 from ._core import InvalidArgumentError as InvalidArgumentError
 from ._core import InvalidParameterError as InvalidParameterError
 from ._core import JSONError as JSONError
+from ._core import RateLimitedError as RateLimitedError
 from ._core import ServiceError as ServiceError
 from ._core import StateError as StateError
 from ._core import ThrottledError as ThrottledError

@@ -73,6 +73,8 @@ enum {
     E_HTTP,
     E_CRYPTO,
     E_STATE,
+    E_AMBIGUOUS,
+    E_RATE_LIMITED,
     E_COUNT
 };
 
@@ -87,7 +89,7 @@ static const struct exception_spec {
 } exception_specs[E_COUNT] = {
     [E_ERROR] = {"Error", -1, BUILTIN_NONE, NULL,
                  "Base class of every tcfaceid error. Attributes: code, message, request_id, "
-                 "http_status, retryable, attempts, server_time."},
+                 "http_status, retryable, attempts, server_time, retry_at."},
     [E_INVALID_ARGUMENT] = {"InvalidArgumentError", E_ERROR, BUILTIN_VALUE_ERROR,
                             "invalid_argument",
                             "An invalid argument, caught locally: nothing was sent."},
@@ -123,6 +125,12 @@ static const struct exception_spec {
                   "A cryptographic operation failed."},
     [E_STATE] = {"StateError", E_ERROR, BUILTIN_NONE, "state",
                  "The operation does not fit the object's state (e.g. a closed Client)."},
+    [E_AMBIGUOUS] = {"AmbiguousError", E_ERROR, BUILTIN_NONE, "ambiguous",
+                     "A billable request may have been executed (and billed) by the service, but "
+                     "no answer arrived; it was not retried. Check before sending it again."},
+    [E_RATE_LIMITED] = {"RateLimitedError", E_ERROR, BUILTIN_NONE, "rate_limited",
+                        "A daily identity limit was reached; retry_at is the next 00:00 "
+                        "Asia/Shanghai (Unix seconds). Never retried."},
 };
 
 typedef struct {
@@ -214,6 +222,12 @@ static PyObject *raise_tcf(core_state *st, const tcf_error *err, int rc)
     case TCF_ESTATE:
         kind = E_STATE, local = "state";
         break;
+    case TCF_EAMBIGUOUS:
+        kind = E_AMBIGUOUS, local = "ambiguous";
+        break;
+    case TCF_ERATE_LIMITED:
+        kind = E_RATE_LIMITED, local = "rate_limited";
+        break;
     default:
         kind = E_ERROR, local = "error";
         break;
@@ -245,7 +259,9 @@ static PyObject *raise_tcf(core_state *st, const tcf_error *err, int rc)
         set_attr(exc, "attempts", PyLong_FromLong(err->attempts)) < 0 ||
         set_attr(exc, "server_time",
                  err->server_time ? PyLong_FromLongLong(err->server_time) : Py_NewRef(Py_None)) <
-            0) {
+            0 ||
+        set_attr(exc, "retry_at",
+                 err->retry_at ? PyLong_FromLongLong(err->retry_at) : Py_NewRef(Py_None)) < 0) {
         Py_DECREF(exc);
         return NULL;
     }
@@ -1088,27 +1104,165 @@ static int timeout_ms(core_state *st, double seconds, const char *name, long *ou
     return 0;
 }
 
+/* A retry policy from a dict (keys: max_attempts, base_delay, throttle_delay, max_delay, deadline
+ * in seconds, budget, budget_per_s, retry_billable); None or absent: 0 (not given). */
+static int seconds_ms(PyObject *v, const char *name, long *out)
+{
+    double d = PyFloat_AsDouble(v);
+    if (d == -1.0 && PyErr_Occurred())
+        return -1;
+    if (!(d >= 0.0) || d > 86400.0) {
+        PyErr_Format(PyExc_ValueError, "retry %s must be 0 to 86400 seconds", name);
+        return -1;
+    }
+    *out = (long)(d * 1000.0 + 0.5);
+    if (*out == 0 && d > 0)
+        *out = 1;
+    return 0;
+}
+
+static int get_retry(PyObject *obj, tcf_retry_options *o)
+{
+    static const char *const keys[] = {"max_attempts", "base_delay",    "throttle_delay",
+                                       "max_delay",    "deadline",      "budget",
+                                       "budget_per_s", "retry_billable"};
+    tcf_retry_options d = TCF_RETRY_OPTIONS_INIT;
+    *o = d;
+    if (!PyDict_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "retry must be a dict or None, not %.100s",
+                     Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(obj, &pos, &key, &value)) {
+        const char *k = PyUnicode_Check(key) ? PyUnicode_AsUTF8(key) : NULL;
+        size_t i = 0;
+        while (k != NULL && i < sizeof keys / sizeof keys[0] && strcmp(keys[i], k) != 0)
+            i++;
+        if (k == NULL || i == sizeof keys / sizeof keys[0]) {
+            if (!PyErr_Occurred())
+                PyErr_Format(PyExc_TypeError, "unknown retry option %R", key);
+            return -1;
+        }
+        if (value == Py_None)
+            continue;
+        long long n;
+        switch (i) {
+        case 0:
+            if (get_long_long(value, "max_attempts", &n) < 0)
+                return -1;
+            if (n < 1 || n > 100) {
+                PyErr_SetString(PyExc_ValueError, "retry max_attempts must be 1 to 100");
+                return -1;
+            }
+            o->max_attempts = (int)n;
+            break;
+        case 1:
+            if (seconds_ms(value, "base_delay", &o->base_delay_ms) < 0)
+                return -1;
+            break;
+        case 2:
+            if (seconds_ms(value, "throttle_delay", &o->throttle_delay_ms) < 0)
+                return -1;
+            break;
+        case 3:
+            if (seconds_ms(value, "max_delay", &o->max_delay_ms) < 0)
+                return -1;
+            break;
+        case 4:
+            if (seconds_ms(value, "deadline", &o->deadline_ms) < 0)
+                return -1;
+            break;
+        case 5:
+            o->budget = PyFloat_AsDouble(value);
+            if (o->budget == -1.0 && PyErr_Occurred())
+                return -1;
+            if (o->budget == 0) {
+                PyErr_SetString(PyExc_ValueError,
+                                "retry budget must be > 0 (or < 0: unlimited; None: 10)");
+                return -1;
+            }
+            break;
+        case 6:
+            o->budget_per_s = PyFloat_AsDouble(value);
+            if (o->budget_per_s == -1.0 && PyErr_Occurred())
+                return -1;
+            if (!(o->budget_per_s > 0)) {
+                PyErr_SetString(PyExc_ValueError, "retry budget_per_s must be > 0");
+                return -1;
+            }
+            break;
+        default: {
+            int t = PyObject_IsTrue(value);
+            if (t < 0)
+                return -1;
+            o->retry_billable = t;
+        }
+        }
+    }
+    return 0;
+}
+
 static PyObject *client_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"secret_id", "secret_key",      "token",   "region", "endpoint",
                              "language",  "connect_timeout", "timeout", "proxy",  "ca_bundle",
-                             "verify",    "request_client",  "log",     NULL};
+                             "verify",    "request_client",  "log",     "retry",  "qps",
+                             NULL};
     core_state *st = (core_state *)PyType_GetModuleState(type);
     if (st == NULL)
         return NULL;
     PyObject *o_secret_id = NULL, *o_secret_key = NULL, *o_token = NULL, *o_region = NULL,
              *o_endpoint = NULL, *o_language = NULL, *o_proxy = NULL, *o_ca_bundle = NULL,
-             *o_request_client = NULL, *o_log = NULL;
+             *o_request_client = NULL, *o_log = NULL, *o_retry = NULL, *o_qps = NULL;
     double connect_timeout = 5.0, timeout = 30.0;
     PyObject *o_verify = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$OOOOOOddOOOOO:Client", kwlist, &o_secret_id,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$OOOOOOddOOOOOOO:Client", kwlist, &o_secret_id,
                                      &o_secret_key, &o_token, &o_region, &o_endpoint, &o_language,
                                      &connect_timeout, &timeout, &o_proxy, &o_ca_bundle, &o_verify,
-                                     &o_request_client, &o_log))
+                                     &o_request_client, &o_log, &o_retry, &o_qps))
         return NULL;
+    tcf_retry_options retry = TCF_RETRY_OPTIONS_INIT;
+    if (o_retry != NULL && o_retry != Py_None && get_retry(o_retry, &retry) < 0)
+        return NULL;
+    /* qps: True (default: the documented per-action QPS), False (off), or {action: qps} */
+    tcf_qps_limit qps_limits[64];
+    size_t qps_count = 0;
+    int qps_off = 0;
+    if (o_qps == Py_False) {
+        qps_off = 1;
+    } else if (o_qps != NULL && o_qps != Py_True && o_qps != Py_None) {
+        if (!PyDict_Check(o_qps)) {
+            PyErr_SetString(PyExc_TypeError, "qps must be True, False or a dict {action: qps}");
+            return NULL;
+        }
+        PyObject *key, *value;
+        Py_ssize_t pos = 0;
+        while (PyDict_Next(o_qps, &pos, &key, &value)) {
+            if (qps_count == sizeof qps_limits / sizeof qps_limits[0]) {
+                PyErr_SetString(PyExc_ValueError, "qps: at most 64 actions");
+                return NULL;
+            }
+            const char *a = PyUnicode_Check(key) ? PyUnicode_AsUTF8(key) : NULL;
+            double q = PyFloat_AsDouble(value);
+            if (a == NULL || (q == -1.0 && PyErr_Occurred())) {
+                if (!PyErr_Occurred())
+                    PyErr_SetString(PyExc_TypeError, "qps keys must be action names (str)");
+                return NULL;
+            }
+            qps_limits[qps_count].action = a;
+            qps_limits[qps_count].qps = q;
+            qps_count++;
+        }
+    }
 
     tcf_config_options config = TCF_CONFIG_OPTIONS_INIT;
     tcf_client_options options = TCF_CLIENT_OPTIONS_INIT;
+    options.retry = &retry;
+    options.qps_off = qps_off;
+    options.qps_limits = qps_count ? qps_limits : NULL;
+    options.qps_limit_count = qps_count;
     const char *request_client = NULL;
     if (get_text(st, o_secret_id, "secret_id", 1, &config.secret_id) < 0 ||
         get_text(st, o_secret_key, "secret_key", 1, &config.secret_key) < 0 ||
@@ -1199,8 +1353,9 @@ static PyObject *client_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 }
 
 PyDoc_STRVAR(client_call_doc,
-             "call($self, /, action, params)\n--\n\n"
-             "Send one signed request (one attempt) and wait for the answer, with the GIL\n"
+             "call($self, /, action, params, retry=None)\n--\n\n"
+             "Send a signed request with the retry policy (the client's, or retry: a dict of\n"
+             "retry options for this call) and wait for the answer, with the GIL\n"
              "released. params: the JSON object as bytes-like or str, sent unchanged.\n"
              "Returns (the Response object without RequestId as JSON bytes, request_id or\n"
              "None). Raises the mapped Error subclass; StateError once closed.");
@@ -1208,13 +1363,20 @@ PyDoc_STRVAR(client_call_doc,
 static PyObject *client_call(ClientObject *self, PyObject *const *args, Py_ssize_t nargs,
                              PyObject *kwnames)
 {
-    static const char *const names[] = {"action", "params"};
+    static const char *const names[] = {"action", "params", "retry"};
     core_state *st = (core_state *)PyType_GetModuleState(Py_TYPE(self));
-    PyObject *v[2];
+    PyObject *v[3];
     const char *action;
-    if (st == NULL || match_args("call", names, 2, 2, 2, args, nargs, kwnames, v) < 0 ||
+    if (st == NULL || match_args("call", names, 3, 3, 2, args, nargs, kwnames, v) < 0 ||
         get_text(st, v[0], "action", 0, &action) < 0)
         return NULL;
+    tcf_retry_options retry = TCF_RETRY_OPTIONS_INIT;
+    tcf_call_options call_opts = TCF_CALL_OPTIONS_INIT;
+    if (v[2] != NULL && v[2] != Py_None) {
+        if (get_retry(v[2], &retry) < 0)
+            return NULL;
+        call_opts.retry = &retry;
+    }
     byte_input params;
     if (byte_input_get(&params, v[1], "params", 1) < 0)
         return NULL;
@@ -1228,7 +1390,7 @@ static PyObject *client_call(ClientObject *self, PyObject *const *args, Py_ssize
     tcf_error_clear(&err);
     int rc;
     NOGIL_BEGIN
-    rc = tcf_client_call(self->client, action, params.data, params.len, &resp, &err);
+    rc = tcf_client_call_ex(self->client, action, params.data, params.len, &call_opts, &resp, &err);
     NOGIL_END
     client_leave(self, &frame);
     byte_input_release(&params);
@@ -1396,9 +1558,19 @@ static PyMethodDef client_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+static PyObject *client_get_clock_offset(ClientObject *self, void *closure)
+{
+    (void)closure;
+    return PyLong_FromLongLong(self->client ? tcf_client_clock_offset(self->client) : 0);
+}
+
 static PyGetSetDef client_getset[] = {
     {"endpoint", (getter)(void (*)(void))client_get_endpoint, NULL,
      "The endpoint requests go to, e.g. \"https://faceid.tencentcloudapi.com\".", NULL},
+    {"clock_offset", (getter)(void (*)(void))client_get_clock_offset, NULL,
+     "Seconds added to the local clock when signing, learned from the service's Date header "
+     "after AuthFailure.SignatureExpire (0 until then).",
+     NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -2319,6 +2491,8 @@ static int error_code_of(core_state *st, PyObject *error)
         {E_INVALID_ARGUMENT, TCF_EINVAL},
         {E_CREDENTIALS, TCF_ENOCRED},
         {E_CRYPTO, TCF_ECRYPTO},
+        {E_AMBIGUOUS, TCF_EAMBIGUOUS},
+        {E_RATE_LIMITED, TCF_ERATE_LIMITED},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
         int r = PyObject_IsInstance(error, st->exc[map[i].kind]);
@@ -2446,12 +2620,13 @@ static PyMethodDef core_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-static const char *const error_attributes[] = {"code",      "message",  "request_id", "http_status",
-                                               "retryable", "attempts", "server_time"};
+static const char *const error_attributes[] = {"code",        "message",   "request_id",
+                                               "http_status", "retryable", "attempts",
+                                               "server_time", "retry_at"};
 
 PyDoc_STRVAR(error_init_doc,
              "__init__(self, /, *args, code=..., message=..., request_id=..., http_status=..., "
-             "retryable=..., attempts=..., server_time=...)\n--\n\n"
+             "retryable=..., attempts=..., server_time=..., retry_at=...)\n--\n\n"
              "Like Exception(*args); the keywords set the attributes of the same name, and\n"
              "message defaults to str(args[0]).");
 
@@ -2549,7 +2724,8 @@ static int make_exception(core_state *st, PyObject *module, int i)
         PyDict_SetItemString(dict, "request_id", Py_None) < 0 ||
         PyDict_SetItemString(dict, "http_status", Py_None) < 0 ||
         PyDict_SetItemString(dict, "retryable", Py_False) < 0 ||
-        PyDict_SetItemString(dict, "server_time", Py_None) < 0)
+        PyDict_SetItemString(dict, "server_time", Py_None) < 0 ||
+        PyDict_SetItemString(dict, "retry_at", Py_None) < 0)
         goto done;
     PyObject *attempts = PyLong_FromLong(0);
     if (attempts == NULL || PyDict_SetItemString(dict, "attempts", attempts) < 0) {

@@ -84,7 +84,13 @@ class Client:
     ``TENCENTCLOUD_SESSION_TOKEN``) and then ``~/.tencentcloud/credentials``.
 
     ``clock`` (Unix seconds) dates sessions and decides their lifetimes locally; requests are
-    always signed with the real time. The verification flows are in docs/flows.md.
+    signed with the real time corrected by ``clock_offset``. The verification flows are in
+    docs/flows.md.
+
+    ``retry``: ``{"max_attempts": 3, "base_delay": 0.05, "throttle_delay": 1.0, "max_delay": 20.0,
+    "deadline": None, "budget": 10, "budget_per_s": 1.0, "retry_billable": False}`` (seconds;
+    any subset). ``qps``: True (the documented per-action QPS, enforced client-side), False (no
+    client-side limit), or ``{"Action": qps}`` overriding some actions. See docs/reliability.md.
     """
 
     def __init__(
@@ -102,11 +108,15 @@ class Client:
         ca_bundle: Optional[str] = None,
         verify: bool = True,
         clock: Callable[[], float] = time.time,
+        retry: Optional[Mapping[str, Any]] = None,
+        qps: Union[bool, Mapping[str, float]] = True,
     ) -> None:
         self._core = _core.Client(
             secret_id=secret_id, secret_key=secret_key, token=token, region=region, endpoint=endpoint,
             language=language, connect_timeout=connect_timeout, timeout=timeout, proxy=proxy,
             ca_bundle=ca_bundle, verify=verify, log=_log_bridge,
+            retry=dict(retry) if retry is not None else None,
+            qps=qps if isinstance(qps, bool) else dict(qps),
         )
         self._local = threading.local()
         self._clock = clock
@@ -129,10 +139,18 @@ class Client:
         """The RequestId of this thread's last call (also on every exception)."""
         return getattr(self._local, "request_id", None)
 
-    def call(self, action: str, params: Params = None) -> dict[str, Any]:
-        """Call any action; returns the ``Response`` object without ``RequestId``."""
+    @property
+    def clock_offset(self) -> int:
+        """Seconds added to the local clock when signing, learned from the service's ``Date``
+        after ``AuthFailure.SignatureExpire`` (the request is then re-signed once)."""
+        offset: int = self._core.clock_offset
+        return offset
+
+    def call(self, action: str, params: Params = None, *, retry: Optional[Mapping[str, Any]] = None) -> dict[str, Any]:
+        """Call any action; returns the ``Response`` object without ``RequestId``. ``retry``
+        overrides the client's retry options for this call."""
         try:
-            data, request_id = self._core.call(action, _body(params))
+            data, request_id = self._core.call(action, _body(params), dict(retry) if retry is not None else None)
         except _core.Error as e:
             self._local.request_id = e.request_id
             raise

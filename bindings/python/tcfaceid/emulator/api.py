@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from . import element, eid, paas, saas  # noqa: F401  (they register their handlers)
+from . import element, eid, encryption, paas, saas  # noqa: F401  (they register their handlers)
 from .errors import ApiError
 from .service import ACTIONS, API_VERSION, HANDLERS, SCHEMAS, Call, Service
 
@@ -116,11 +116,10 @@ def handle(service: Service, name: str, params: Any, *, account: str, base_url: 
     meta = ACTIONS[name]
     checked = _check_fields(params, meta["request"], "", from_strings)
     service.check_qps(account, name)
-    if checked.get("Encryption") or checked.get("IsEncryptResponse") or checked.get("CiphertextBlob"):
-        raise ApiError(
-            "UnsupportedOperation",
-            "Encrypted requests and responses are not implemented by the tcfaceid emulator yet.",
-        )
+    checked, ctx, whole_body = encryption.decrypt_request(service.encryption_keys, name, checked)
+    if whole_body:  # the parameters arrived inside EncryptedBody: check them now
+        checked = _check_fields(checked, meta["request"], "", False)
     call = Call(action=name, account=account, now=int(service.now()), base_url=base_url)
     result = HANDLERS[name](service, call, checked)
-    return {field: result.get(field) for field in meta["response"] if field != "RequestId"}
+    out = {field: result.get(field) for field in meta["response"] if field != "RequestId"}
+    return encryption.encrypt_response(ctx, name, out)

@@ -28,6 +28,45 @@ AbcBdSG0q0zfEgUT2pOkHqgqrFI4fmLMl0uQbeBOX83jTlGHVk8ATZ2a
 -----END PRIVATE KEY-----
 """
 
+# The emulator's own key pairs for field encryption (the Encryption object). The service's
+# public keys are replaced by these: a client talking to the emulator must wrap its AES key with
+# EMULATOR_RSA_PUBLIC_KEY_PEM and its SM4 key with EMULATOR_SM2_PUBLIC_KEY_PEM. Throwaway test
+# keys (RSA-1024 like the service's; SM2 on sm2p256v1): they are public.
+EMULATOR_RSA_PRIVATE_KEY_PEM = """-----BEGIN PRIVATE KEY-----
+MIICdwIBADANBgkqhkiG9w0BAQEFAASCAmEwggJdAgEAAoGBAMbNgbAIlYFM1IhQ
+WEF+ek+woV2UqPmgQhLe8MwL3Yugn069yPksY8IZZJCnqXkKeSCPChDsTewCswFg
++hd1DmTUStVPga/nheG/8ZIvMDkYUa+WtILrBbkJNF/cftTNk1+mcU/dTf82p4rS
+Ys9cGfPO3AwkmKEWAnek4SgrI7AzAgMBAAECgYBtBmT6CisbhuwDebR87oTbUS2d
+qZplk7rIqJT8AgHUwhi70R73b52h49Uf86Lga5rz/R3zG/S72tsahXmCBcMHF2Fc
+XHDySJFg4wTgDtc7rfiZv0b4lJKJylObwRWx8yS3oLH4wjVKKDZvtAwzvyPp/Ocz
+vxk2wgREBJpZSgGpiQJBAOUQOF6/wsw8Qdmet1FcVdKXKoRJEkhYPwL+cRW/S3Lz
+T+8LvvyHKNkco9SwslsmVw4wZDjN8aj7OsRG66Ux9A0CQQDeLlBX6/eCYpusTZrb
+J5HWDGfFCi3raigZVR9xADuIF6PsoqIp65TKGpVugdCuPoditJVSQqmXN2M4YY3X
+beU/AkAYhawDOLQ5+RlzmrI1W5U0fkpm7wuuAwR75ZFlqp0BKVsdVDyV/EI7O/2t
+/1yYtXoMYtHX4vRECuE3sf/4J2jhAkEApA2gh3sVs/Gprs1SpbWPCnT4flZo16X3
+29SttZuNWYzTHlxrzvZDVAPTCNjTxIUpJGngw++zF5PvMGdf+40KswJBAJyCTq6A
+dANqGoPIU4jEd7L+tzGseBOsp9PvdBQaC6cZkzEUnJ4ZT9J5KAY707IBecoSM56r
+j/nxqTlQtmer4gQ=
+-----END PRIVATE KEY-----
+"""
+EMULATOR_RSA_PUBLIC_KEY_PEM = """-----BEGIN RSA PUBLIC KEY-----
+MIGJAoGBAMbNgbAIlYFM1IhQWEF+ek+woV2UqPmgQhLe8MwL3Yugn069yPksY8IZ
+ZJCnqXkKeSCPChDsTewCswFg+hd1DmTUStVPga/nheG/8ZIvMDkYUa+WtILrBbkJ
+NF/cftTNk1+mcU/dTf82p4rSYs9cGfPO3AwkmKEWAnek4SgrI7AzAgMBAAE=
+-----END RSA PUBLIC KEY-----
+"""
+EMULATOR_SM2_PRIVATE_KEY_PEM = """-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqBHM9VAYItBG0wawIBAQQg6VtjnAN42MFnbDmp
+URN2MHLMqVbww+UgXWW9SWfGkYqhRANCAARoZK6d983TZdNJgLqzhPrdH22UOAU0
+Amszd/2WriG//tOr2gI4r8PhNRMkvSTQtlR+hdF/5IFYq8quWgt3oaey
+-----END PRIVATE KEY-----
+"""
+EMULATOR_SM2_PUBLIC_KEY_PEM = """-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoEcz1UBgi0DQgAEaGSunffN02XTSYC6s4T63R9tlDgF
+NAJrM3f9lq4hv/7Tq9oCOK/D4TUTJL0k0LZUfoXRf+SBWKvKrloLd6Gnsg==
+-----END PUBLIC KEY-----
+"""
+
 # Per-identity limits (faq-facts.md "Rate limits"; faceid-api.md §5), per account.
 DEFAULT_LIMITS: dict[str, int] = {
     "saas_id_per_minute": 15,  # SaaS / E-ID: same ID number -> ErrCode 2018
@@ -97,6 +136,8 @@ _SIMPLE_TYPES: dict[str, Any] = {
     "video_bytes": int,
     "eid_padding": str,
     "quiet": bool,
+    "encryption_rsa_private_key_pem": str,
+    "encryption_sm2_private_key_pem": str,
 }
 
 
@@ -119,6 +160,9 @@ class Config:
     video_bytes: int = 64 * 1024  # size of the liveness video returned by GetDetectInfoEnhanced
     eid_padding: str = "zero"  # how UserInfo is padded to 16 bytes before SM4-ECB: zero | pkcs7 | space
     quiet: bool = True  # no per-request access log
+    # private keys that unwrap Encryption.CiphertextBlob (RSA: PKCS#8 or PKCS#1 PEM; SM2: PKCS#8 or SEC1)
+    encryption_rsa_private_key_pem: str = EMULATOR_RSA_PRIVATE_KEY_PEM
+    encryption_sm2_private_key_pem: str = EMULATOR_SM2_PRIVATE_KEY_PEM
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.limits) - set(DEFAULT_LIMITS))

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Callable, Optional
 
-from . import gm
+from . import encryption, gm
 from .auth import Credential
 from .config import Config, Merchant, Rule
 from .errors import ApiError
@@ -139,6 +139,9 @@ class Service:
             m.merchant_id: _merchant_public_key(m) for m in config.merchants
         }
         self.eid_sign_key = uuid.uuid4().bytes
+        self.encryption_keys = encryption.Keys.from_pems(
+            config.encryption_rsa_private_key_pem, config.encryption_sm2_private_key_pem
+        )
         self.reset()
 
     # -- state -----------------------------------------------------------------

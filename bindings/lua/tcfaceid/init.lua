@@ -1,0 +1,183 @@
+--- tcfaceid: a client for Tencent Cloud FaceID (人脸核身, API 2018-03-01) — docs/lua.md.
+--
+-- The C core (tcfaceid.core) signs, builds, parses, validates and decides; this module gives it
+-- a Lua face: tables in, tables out; bad argument types raise, failures return nil, err (err has
+-- kind, code, message, request_id, http_status, retryable and __tostring).
+--
+--   local tcfaceid = require("tcfaceid")
+--   local client = assert(tcfaceid.client{ endpoint = "http://127.0.0.1:8455" })  -- the emulator
+--   local session = assert(client:detect_auth{ rule_id = "1", id_card = "...", name = "..." })
+--   -- ... the person verifies at session.url ...
+--   local verdict = assert(client:detect_result(session))
+--   if verdict.passed then ... end
+
+local core = require("tcfaceid.core")
+local flows = require("tcfaceid.flows")
+
+local type, error, setmetatable, pairs = type, error, setmetatable, pairs
+
+local M = {
+    _VERSION = core.version(),
+    core = core,
+    flows = flows,
+    null = core.null,
+    array_mt = core.array_mt,
+    error_mt = core.error_mt,
+    json_encode = core.json_encode,
+    json_decode = core.json_decode,
+    sign = core.sign,
+    check_id_card = core.check_id_card,
+    normalize_name = core.normalize_name,
+    check_phone = core.check_phone,
+    phone_carrier = core.phone_carrier,
+    check_bank_card = core.check_bank_card,
+    check_redirect_url = core.check_redirect_url,
+    check_validity_date = core.check_validity_date,
+    parse_redirect = core.parse_redirect,
+    errcode_meaning = core.errcode_meaning,
+    session_from_json = flows.session_from_json,
+    verdict = flows.verdict,
+}
+
+--- Marks t (or a new table) as a JSON array, so that an empty one encodes as [].
+function M.array(t)
+    return setmetatable(t or {}, core.array_mt)
+end
+
+--- Reads an HTTP response from the service (for your own transport): the Response table without
+-- RequestId, plus the RequestId | nil, err.
+function M.parse(status, headers, body)
+    local data, request_id = core.parse(status, headers, body)
+    if data == nil then
+        return nil, request_id
+    end
+    local resp, err = core.json_decode(data)
+    if resp == nil then
+        return nil, err
+    end
+    return resp, request_id
+end
+
+--- Decrypts GetEidResult's EidInfo (DesKey, UserInfo) with the merchant's SM2 private key (PEM):
+-- {name = ..., idtype = ..., idnum = ...} | nil, err ("state" when DesKey/UserInfo are empty:
+-- identity return not enabled for the merchant, or the flow did not complete).
+function M.decrypt_eid_info(eid_info, sm2_private_key_pem)
+    if eid_info ~= nil and eid_info ~= core.null and type(eid_info) ~= "table" then
+        error("decrypt_eid_info: eid_info must be the EidInfo table", 2)
+    end
+    if type(sm2_private_key_pem) ~= "string" then
+        error("decrypt_eid_info: sm2_private_key_pem must be a string", 2)
+    end
+    local info = type(eid_info) == "table" and eid_info or {}
+    local des = type(info.DesKey) == "string" and info.DesKey or ""
+    local user = type(info.UserInfo) == "string" and info.UserInfo or ""
+    local text, err = core.eid_decrypt(des, user, sm2_private_key_pem)
+    if text == nil then
+        return nil, err
+    end
+    return core.json_decode(text)
+end
+
+-- ---------------------------------------------------------------------------------------------
+-- The client (libcurl; not in the OpenResty build — use tcfaceid.resty there)
+
+local Client = {}
+Client.__index = function(self, key)
+    local method = Client[key]
+    if method ~= nil then
+        return method
+    end
+    local f = rawget(self, "_flows")[key]
+    if type(f) == "function" and key:sub(1, 1) ~= "_" then
+        return function(obj, ...)
+            return f(rawget(obj, "_flows"), ...)
+        end
+    end
+    return nil
+end
+
+local CLIENT_OPTIONS = {
+    secret_id = true, secret_key = true, token = true, region = true, endpoint = true, language = true,
+    connect_timeout = true, timeout = true, proxy = true, ca_bundle = true, verify = true, log = true,
+    request_client = true, retry = true, qps = true,
+}
+
+--- A client: opts secret_id, secret_key, token (or none: the environment, then
+-- ~/.tencentcloud/credentials), region, endpoint, language, connect_timeout, timeout (seconds),
+-- proxy, ca_bundle, verify, log (function(level, line): lines are already redacted), clock
+-- (function returning Unix seconds; dates sessions, default the system time) | nil, err.
+function M.client(opts)
+    if opts ~= nil and type(opts) ~= "table" then
+        error("tcfaceid.client: expected a table of options", 2)
+    end
+    opts = opts or {}
+    if not core.has_transport then
+        error("tcfaceid.client: this build has no HTTP transport (OpenResty: use tcfaceid.resty)", 2)
+    end
+    local copts = {}
+    for k, v in pairs(opts) do
+        if k ~= "clock" then
+            if not CLIENT_OPTIONS[k] then
+                error("tcfaceid.client: unknown option '" .. tostring(k) .. "'", 2)
+            end
+            copts[k] = v
+        end
+    end
+    local clock = opts.clock or core.time
+    if type(clock) ~= "function" then
+        error("tcfaceid.client: clock must be a function", 2)
+    end
+    local handle, err = core.client(copts)
+    if handle == nil then
+        return nil, err
+    end
+    local self = { _handle = handle }
+    local engine = {
+        send = function(action, body)
+            local data, request_id = handle:call(action, body)
+            if data == nil then
+                self.last_request_id = request_id and request_id.request_id or nil
+                return nil, request_id
+            end
+            self.last_request_id = request_id
+            return data, request_id
+        end,
+        now = clock,
+        sleep = core.sleep,
+        monotonic = core.monotonic,
+    }
+    self._flows = flows.new(engine)
+    return setmetatable(self, Client)
+end
+
+--- Builds and signs a request without sending it: {method, url, headers = {{name, value}...}, body}.
+function Client:prepare(action, params, timestamp)
+    local body = params
+    if params == nil then
+        body = "{}"
+    elseif type(params) == "table" then
+        body = core.json_encode(params)
+    elseif type(params) ~= "string" then
+        error("prepare: params must be a table or a JSON string", 2)
+    end
+    return self._handle:prepare(action, body, timestamp or core.time())
+end
+
+function Client:endpoint()
+    return self._handle:endpoint()
+end
+
+--- Releases the connections; idempotent (also on garbage collection and <close>).
+function Client:close()
+    self._handle:close()
+end
+
+Client.__close = function(self)
+    self._handle:close()
+end
+
+Client.__tostring = function(self)
+    return "tcfaceid.client(" .. self._handle:endpoint() .. ")"
+end
+
+return M
