@@ -15,6 +15,8 @@
  * (a userdata with __gc) until it has been converted, so an error (out of memory) never leaks. */
 #include "tcfaceid.h"
 
+#include "internal.h" /* tcfp_utf8_valid_prefix: the core's UTF-8 rules */
+
 #include <lauxlib.h>
 #include <lua.h>
 
@@ -604,43 +606,10 @@ static int get_fields(args *a, int t, const char *const *keys, int n)
  * JSON: Lua values <-> jansson
  * ------------------------------------------------------------------------------------------- */
 
-/* 1 when s[0..n) is valid UTF-8 (no overlong forms, surrogates or code points above U+10FFFF). */
+/* 1 when s[0..n) is valid UTF-8 (the core's rules). */
 static int utf8_valid(const char *text, size_t n)
 {
-    const unsigned char *s = (const unsigned char *)text;
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        size_t need;
-        unsigned char lo = 0x80, hi = 0xBF;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            need = 1;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            need = 2;
-            if (c == 0xE0)
-                lo = 0xA0;
-            else if (c == 0xED)
-                hi = 0x9F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            need = 3;
-            if (c == 0xF0)
-                lo = 0x90;
-            else if (c == 0xF4)
-                hi = 0x8F;
-        } else {
-            return 0;
-        }
-        if (need > n - i - 1 || s[i + 1] < lo || s[i + 1] > hi)
-            return 0;
-        for (size_t k = 2; k <= need; k++)
-            if ((s[i + k] & 0xC0) != 0x80)
-                return 0;
-        i += need + 1;
-    }
-    return 1;
+    return tcfp_utf8_valid_prefix((const unsigned char *)text, n) == n;
 }
 
 typedef struct encoder {

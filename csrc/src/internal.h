@@ -54,6 +54,9 @@ void tcfp_hex(char *out, const unsigned char *in, size_t n); /* out: 2n+1 bytes,
 /* 1 when s starts with prefix, ASCII letters of s compared case-insensitively (prefix is lower
  * case). */
 int tcfp_starts_with_ci(const char *s, const char *prefix);
+/* Length of the longest valid UTF-8 prefix of s[0..n) (no overlong forms, surrogates or code
+ * points above U+10FFFF) that ends on a character boundary: n when all of it is valid. */
+size_t tcfp_utf8_valid_prefix(const unsigned char *s, size_t n);
 /* 0 when s is a usable secret: non-empty, no whitespace, no control characters. */
 int tcfp_check_secret(const char *s);
 

@@ -66,7 +66,7 @@ static tcfp_json_status prescan(const char *s, size_t n)
 }
 
 /* Length of a valid UTF-8 prefix of s[0..n) that ends on a character boundary. */
-static size_t utf8_valid_prefix(const unsigned char *s, size_t n)
+size_t tcfp_utf8_valid_prefix(const unsigned char *s, size_t n)
 {
     size_t i = 0;
     while (i < n) {
@@ -109,7 +109,7 @@ static size_t utf8_valid_prefix(const unsigned char *s, size_t n)
 static int utf8_cut_short(const char *text, size_t n)
 {
     const unsigned char *s = (const unsigned char *)text;
-    size_t valid = utf8_valid_prefix(s, n);
+    size_t valid = tcfp_utf8_valid_prefix(s, n);
     if (valid == n || n - valid > 3)
         return 0;
     unsigned char c = s[valid];
