@@ -2,7 +2,8 @@
 #   make lib                         -> build/libtcfaceid.a, build/tcf-sign
 #   make c-tests BUILD=build/asan C_VARIANT=asan   -> the unit-test runner for one variant
 # Variants: release (default: -O2), debug (-O0, allocation-failure injection; used under
-# valgrind), asan (AddressSanitizer + UndefinedBehaviorSanitizer, allocation-failure injection).
+# valgrind), asan (AddressSanitizer + UndefinedBehaviorSanitizer, allocation-failure injection),
+# tsan (ThreadSanitizer, for the thread tests: tests/c/test_c_core.py).
 
 CC        ?= cc
 C_VARIANT ?= release
@@ -16,6 +17,8 @@ C_OPT_debug   := -O0 -g -DTCF_ALLOC_FAILURE_INJECTION
 C_OPT_asan    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
                  -DTCF_ALLOC_FAILURE_INJECTION
 C_LDOPT_asan  := -fsanitize=address,undefined
+C_OPT_tsan    := -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+C_LDOPT_tsan  := -fsanitize=thread
 
 C_PKG_CFLAGS = $(shell pkg-config --cflags $(C_PKGS))
 C_PKG_LIBS   = $(shell pkg-config --libs $(C_PKGS))

@@ -1335,6 +1335,8 @@ enum {
     O_LOG,
     O_RETRY,
     O_QPS,
+    O_ENCRYPT,
+    O_ENCRYPTION,
     O_COUNT
 };
 
@@ -1354,6 +1356,8 @@ static const char *const option_keys[O_COUNT] = {
     [O_LOG] = "log",
     [O_RETRY] = "retry",
     [O_QPS] = "qps",
+    [O_ENCRYPT] = "encrypt",
+    [O_ENCRYPTION] = "encryption",
 };
 
 /* Fills the config options from the fields at base; NULL request_client: the default. */
@@ -1850,6 +1854,40 @@ static void get_retry(args *a, int idx, tcf_retry_options *o)
     lua_settop(L, top);
 }
 
+enum { E_ALGORITHM, E_RSA_PUBLIC_KEY_PEM, E_SM2_PUBLIC_KEY_PEM, E_WHOLE_BODY, E_COUNT };
+static const char *const encryption_keys[E_COUNT] = {
+    [E_ALGORITHM] = "algorithm",
+    [E_RSA_PUBLIC_KEY_PEM] = "rsa_public_key_pem",
+    [E_SM2_PUBLIC_KEY_PEM] = "sm2_public_key_pem",
+    [E_WHOLE_BODY] = "whole_body",
+};
+
+/* The encryption table at idx into *o (0: absent). Its strings stay on the stack (they are
+ * borrowed by *o): the caller must not pop them before using *o. */
+static int get_encryption(args *a, int idx, tcf_encryption_options *o)
+{
+    tcf_encryption_options d = TCF_ENCRYPTION_OPTIONS_INIT;
+    *o = d;
+    if (is_absent(a->L, idx))
+        return 0;
+    int base = get_fields(a, idx, encryption_keys, E_COUNT);
+    const char *alg = get_text(a, base + E_ALGORITHM, "encryption.algorithm", 1);
+    if (alg != NULL) {
+        if (strcmp(alg, "AES-256-CBC") == 0)
+            o->algorithm = TCF_ENCRYPTION_AES_256_CBC;
+        else if (strcmp(alg, "SM4-GCM") == 0)
+            o->algorithm = TCF_ENCRYPTION_SM4_GCM;
+        else
+            args_fail(a, "encryption.algorithm must be \"AES-256-CBC\" or \"SM4-GCM\"");
+    }
+    o->rsa_public_key_pem =
+        get_text(a, base + E_RSA_PUBLIC_KEY_PEM, "encryption.rsa_public_key_pem", 1);
+    o->sm2_public_key_pem =
+        get_text(a, base + E_SM2_PUBLIC_KEY_PEM, "encryption.sm2_public_key_pem", 1);
+    o->whole_body = get_flag(a, base + E_WHOLE_BODY, "encryption.whole_body") > 0;
+    return 1;
+}
+
 static int core_client(lua_State *L)
 {
     args a;
@@ -1894,6 +1932,10 @@ static int core_client(lua_State *L)
     } else if (!is_absent(L, qi)) {
         type_error(&a, "qps", "a boolean or a table {Action = qps}", qi);
     }
+    options.encrypt = get_flag(&a, base + O_ENCRYPT, "encrypt") > 0;
+    tcf_encryption_options encryption;
+    if (get_encryption(&a, base + O_ENCRYPTION, &encryption))
+        options.encryption = &encryption;
     if (a.failed)
         return args_result(&a);
 
@@ -1949,7 +1991,10 @@ static lclient *client_open(lua_State *L, int *closed_ret)
     return c;
 }
 
-/* cl:call(action, body) -> data, request_id | nil, err */
+enum { C_ENCRYPT, C_RETRY, C_COUNT };
+static const char *const call_keys[C_COUNT] = {[C_ENCRYPT] = "encrypt", [C_RETRY] = "retry"};
+
+/* cl:call(action, body [, {encrypt = bool, retry = {...}}]) -> data, request_id | nil, err */
 static int client_call(lua_State *L)
 {
     int closed;
@@ -1961,6 +2006,16 @@ static int client_call(lua_State *L)
     const char *action = get_text(&a, 2, "action", 0);
     size_t len;
     const char *body = get_body(L, 3, "client:call", &len);
+    tcf_call_options call_opts = TCF_CALL_OPTIONS_INIT;
+    tcf_retry_options retry;
+    if (!lua_isnoneornil(L, 4)) {
+        int base = get_fields(&a, 4, call_keys, C_COUNT);
+        call_opts.encrypt = get_flag(&a, base + C_ENCRYPT, "encrypt");
+        if (!is_absent(L, base + C_RETRY)) {
+            get_retry(&a, base + C_RETRY, &retry);
+            call_opts.retry = &retry;
+        }
+    }
     if (a.failed)
         return args_result(&a);
     box *b = box_push(L, release_response);
@@ -1970,7 +2025,7 @@ static int client_call(lua_State *L)
     lua_State *outer = c->L;
     c->L = L;
     c->busy++;
-    int rc = tcf_client_call(c->client, action, body, len, &resp, &err);
+    int rc = tcf_client_call_ex(c->client, action, body, len, &call_opts, &resp, &err);
     c->busy--;
     c->L = outer;
     b->p = resp;

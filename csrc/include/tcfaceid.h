@@ -286,6 +286,15 @@ typedef struct tcf_client_options {
     const struct tcf_qps_limit *qps_limits; /* per-action QPS (<= 0: none for that action);
                                              * other actions: the documented default QPS */
     size_t qps_limit_count;
+    /* Field encryption (see "Field encryption" below): the algorithm and public keys used when a
+     * call encrypts. Copied by tcf_client_new (PEM strings, fields, key, IV too); NULL: the
+     * defaults (AES-256-CBC with the documented public key). Checked at tcf_client_new
+     * (TCF_EINVAL). fields and whole_body apply to the actions that have them; other actions
+     * ignore them. */
+    const struct tcf_encryption_options *encryption;
+    int encrypt; /* 1: every call encrypts its action's encryptable fields (and asks for an
+                  * encrypted response where the action has one); 0 (default): only calls that
+                  * ask (tcf_call_options.encrypt) */
 } tcf_client_options;
 
 typedef struct tcf_qps_limit {
@@ -295,7 +304,7 @@ typedef struct tcf_qps_limit {
 
 #define TCF_CLIENT_OPTIONS_INIT                                                                    \
     {                                                                                              \
-        TCF_CLIENT_OPTIONS_VERSION, 0, 0, NULL, NULL, 0, 0, NULL, NULL, NULL, 0, NULL, 0           \
+        TCF_CLIENT_OPTIONS_VERSION, 0, 0, NULL, NULL, 0, 0, NULL, NULL, NULL, 0, NULL, 0, NULL, 0  \
     }
 
 /* Safe to share between threads: calls may run concurrently on one client. */
@@ -315,11 +324,13 @@ TCF_API int tcf_client_call(tcf_client *client, const char *action, const void *
 typedef struct tcf_call_options {
     unsigned version;                      /* TCF_CALL_OPTIONS_VERSION */
     const struct tcf_retry_options *retry; /* NULL: the client's */
+    int encrypt; /* field encryption for this call: -1 (TCF_CALL_OPTIONS_INIT): the client's
+                  * default (tcf_client_options.encrypt); 0: off; 1: on */
 } tcf_call_options;
 
 #define TCF_CALL_OPTIONS_INIT                                                                      \
     {                                                                                              \
-        TCF_CALL_OPTIONS_VERSION, NULL                                                             \
+        TCF_CALL_OPTIONS_VERSION, NULL, -1                                                         \
     }
 
 /* The call with its reliability rules (DESIGN.md §5, docs/reliability.md): the action's retry
@@ -328,7 +339,18 @@ typedef struct tcf_call_options {
  * QPS enforced client-side (waiting for a token); AuthFailure.SignatureExpire re-signs once with
  * the service's clock (the offset is kept: tcf_client_clock_offset); an element check's daily-limit
  * Result and FailedOperation.IdentityAuthLimitExceeded give TCF_ERATE_LIMITED with retry_at; a
- * billable request that may have reached the service is not retried: TCF_EAMBIGUOUS. */
+ * billable request that may have reached the service is not retried: TCF_EAMBIGUOUS.
+ *
+ * Field encryption (opts->encrypt, else the client's encrypt): the parameters are encrypted once,
+ * before the first attempt, with tcf_encrypt_request and the client's tcf_encryption_options
+ * (every retry sends the same ciphertexts and CiphertextBlob); an action without field
+ * encryption, or without any of its encryptable fields in params, is sent as is. A successful
+ * response carrying an encrypted part (a non-empty Encryption.EncryptList or EncryptedBody) is
+ * decrypted with the request's keys, so tcf_response_json (and RequestId) read as if nothing had
+ * been encrypted; the key material is wiped. Errors: TCF_EINVAL (bad options, an encryptable
+ * field that is not a string, parameters that already carry Encryption), TCF_ECRYPTO when the
+ * response does not decrypt (err.request_id: the response's RequestId). A request the service
+ * could not decrypt (a wrong public key) is its error, e.g. FailedOperation.DecryptSystemError. */
 TCF_API int tcf_client_call_ex(tcf_client *client, const char *action, const void *params,
                                size_t params_len, const tcf_call_options *opts, tcf_response **out,
                                tcf_error *err);

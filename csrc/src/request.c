@@ -64,6 +64,8 @@ void tcf_request_free(tcf_request *req)
             tcfp_free(req->headers[i].value);
     }
     tcfp_free(req->url);
+    if (req->body)
+        tcfp_wipe(req->body, req->body_len); /* IdCard, Name, ... */
     tcfp_free(req->body);
     tcfp_free(req);
 }
@@ -79,6 +81,7 @@ static int check_params(const char *text, size_t len, tcf_error *err)
         return tcfp_fail(err, TCF_EJSON, "tcf_build: params %s", tcfp_json_status_text(st));
     }
     int is_object = json_is_object(v);
+    tcfp_json_wipe_strings(v); /* the parameters' copies of identity data */
     json_decref(v);
     if (!is_object)
         return tcfp_fail(err, TCF_EJSON, "tcf_build: params must be a JSON object");

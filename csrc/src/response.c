@@ -475,6 +475,7 @@ struct tcf_response {
     size_t json_len;
     long long server_time;
     json_t *object; /* the parsed Response object without RequestId */
+    int wipe;       /* identity data: the text and the tree are wiped when freed */
 };
 
 typedef struct parse_ctx {
@@ -642,6 +643,7 @@ int tcf_parse(tcf_response **out, int http_status, const tcf_header *headers, si
         goto done;
     }
     r->server_time = ctx.server_time;
+    r->wipe = 1; /* results carry identity data (Text.Name, IdCard, ...): wiped when freed */
     if (ctx.request_id) {
         r->request_id = tcfp_strdup(ctx.request_id);
         if (r->request_id == NULL)
@@ -690,12 +692,84 @@ json_t *tcfp_response_object(const tcf_response *resp)
     return resp ? resp->object : NULL;
 }
 
+/* Overwrites every string value of a jansson tree before it is freed. */
+void tcfp_json_wipe_strings(json_t *j)
+{
+    if (json_is_string(j)) {
+        tcfp_wipe((char *)json_string_value(j), json_string_length(j));
+    } else if (json_is_object(j)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(j, k, v) tcfp_json_wipe_strings(v);
+    } else if (json_is_array(j)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(j, i, v) tcfp_json_wipe_strings(v);
+    }
+}
+
+static void free_object(json_t *j, int wipe)
+{
+    if (j != NULL && wipe && j->refcount == 1)
+        tcfp_json_wipe_strings(j);
+    json_decref(j);
+}
+
+int tcfp_response_replace_json(tcf_response *resp, const char *json, size_t len, tcf_error *err)
+{
+    if (resp == NULL || json == NULL)
+        return tcfp_fail(err, TCF_EINVAL, "tcfp_response_replace_json: NULL argument");
+    tcfp_json_status st;
+    json_t *obj = tcfp_json_load(json, len, &st);
+    if (obj == NULL)
+        return st == TCFP_JSON_NOMEM ? tcfp_fail(err, TCF_ENOMEM, "out of memory")
+                                     : tcfp_fail(err, TCF_EJSON, "the new Response text %s",
+                                                 tcfp_json_status_text(st));
+    if (!json_is_object(obj)) {
+        free_object(obj, 1);
+        return tcfp_fail(err, TCF_EJSON, "the new Response text is not a JSON object");
+    }
+    char *text = NULL;
+    size_t text_len = 0;
+    if (json_object_get(obj, "RequestId") != NULL) {
+        json_object_del(obj, "RequestId");
+        text_len = json_dumpb(obj, NULL, 0, JSON_COMPACT);
+        text = text_len ? tcfp_malloc(text_len + 1) : NULL;
+        if (text != NULL && json_dumpb(obj, text, text_len, JSON_COMPACT) != text_len) {
+            tcfp_wipe(text, text_len);
+            tcfp_free(text);
+            text = NULL;
+        }
+    } else {
+        text = tcfp_malloc(len + 1);
+        text_len = len;
+        if (text != NULL)
+            memcpy(text, json, len);
+    }
+    if (text == NULL) {
+        free_object(obj, 1);
+        return tcfp_fail(err, TCF_ENOMEM, "out of memory");
+    }
+    text[text_len] = '\0';
+    if (resp->wipe)
+        tcfp_wipe(resp->json, resp->json_len);
+    tcfp_free(resp->json);
+    free_object(resp->object, resp->wipe);
+    resp->json = text;
+    resp->json_len = text_len;
+    resp->object = obj;
+    resp->wipe = 1;
+    return 0;
+}
+
 void tcf_response_free(tcf_response *resp)
 {
     if (resp == NULL)
         return;
     tcfp_free(resp->request_id);
+    if (resp->wipe && resp->json)
+        tcfp_wipe(resp->json, resp->json_len);
     tcfp_free(resp->json);
-    json_decref(resp->object);
+    free_object(resp->object, resp->wipe);
     tcfp_free(resp);
 }

@@ -53,11 +53,22 @@ typedef enum tcfp_json_status {
 /* Parse len bytes as one JSON value (any type; duplicate keys rejected; "\u0000" allowed).
  * Returns a new reference, or NULL with *status saying why. Never echoes the input. */
 json_t *tcfp_json_load(const char *text, size_t len, tcfp_json_status *status);
+/* Overwrites every string value of a jansson tree (before the last json_decref): identity data
+ * in parameters and results does not stay behind in freed memory. */
+void tcfp_json_wipe_strings(json_t *j);
+
 /* A short English phrase for a status, e.g. "is truncated" (to follow "the body "). */
 const char *tcfp_json_status_text(tcfp_json_status status);
 
 /* The parsed Response object of a successful tcf_parse, without RequestId (borrowed; lives as
  * long as resp). For the flows layer. */
 json_t *tcfp_response_object(const tcf_response *resp);
+
+/* Replaces the Response object of resp (tcf_response_json and tcfp_response_object) by json, a
+ * JSON object (e.g. the decrypted text of the response); a RequestId member in it is dropped
+ * (resp keeps its own). From then on resp holds identity data: its text and string values are
+ * wiped when it is freed. TCF_EJSON when json is not a JSON object, TCF_ENOMEM; resp is
+ * unchanged on failure. */
+int tcfp_response_replace_json(tcf_response *resp, const char *json, size_t len, tcf_error *err);
 
 #endif

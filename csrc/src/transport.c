@@ -58,6 +58,9 @@ struct tcf_client {
     size_t qps_cap;
     qps_limit *qps_limits; /* configured per-action limits (own copy) */
     size_t qps_limit_count;
+    /* field encryption: the default and the options (own copies of every string and buffer) */
+    int encrypt;
+    tcf_encryption_options enc;
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -106,6 +109,88 @@ static char *dup_or_null(const char *s, int *failed)
     if (d == NULL)
         *failed = 1;
     return d;
+}
+
+/* Frees the client's copy of the encryption options (the key is wiped). */
+static void encryption_free(tcf_encryption_options *o)
+{
+    tcfp_free((char *)o->rsa_public_key_pem);
+    tcfp_free((char *)o->sm2_public_key_pem);
+    for (size_t i = 0; o->fields != NULL && i < o->field_count; i++)
+        tcfp_free((char *)o->fields[i]);
+    tcfp_free((void *)o->fields);
+    if (o->key != NULL)
+        tcfp_wipe((void *)o->key, o->key_len);
+    tcfp_free((void *)o->key);
+    tcfp_free((void *)o->iv);
+    tcfp_free((char *)o->ciphertext_blob);
+    memset(o, 0, sizeof *o);
+}
+
+static void *dup_bytes(const void *p, size_t n, int *failed)
+{
+    if (p == NULL || n == 0)
+        return NULL;
+    void *d = tcfp_malloc(n);
+    if (d == NULL)
+        *failed = 1;
+    else
+        memcpy(d, p, n);
+    return d;
+}
+
+/* Checks *src and copies it (every string and buffer) into *dst; src NULL: the defaults. The
+ * public key of the algorithm is checked by making key material once. */
+static int encryption_copy(tcf_encryption_options *dst, const tcf_encryption_options *src,
+                           tcf_error *err)
+{
+    tcf_encryption_options defaults = TCF_ENCRYPTION_OPTIONS_INIT;
+    *dst = defaults;
+    if (src == NULL)
+        return 0;
+    if (src->version != TCF_ENCRYPTION_OPTIONS_VERSION)
+        return tcfp_fail(err, TCF_EINVAL, "tcf_encryption_options.version must be %d",
+                         TCF_ENCRYPTION_OPTIONS_VERSION);
+    if (src->algorithm != 0 && tcf_encryption_algorithm_name(src->algorithm) == NULL)
+        return tcfp_fail(err, TCF_EINVAL, "tcf_encryption_options.algorithm is not an algorithm");
+    if (src->field_count > 0 && src->fields == NULL)
+        return tcfp_fail(err, TCF_EINVAL, "encryption fields is NULL but field_count is not 0");
+    int failed = 0;
+    dst->algorithm = src->algorithm;
+    dst->whole_body = src->whole_body != 0;
+    dst->rsa_public_key_pem = dup_or_null(src->rsa_public_key_pem, &failed);
+    dst->sm2_public_key_pem = dup_or_null(src->sm2_public_key_pem, &failed);
+    if (src->field_count > 0) {
+        char **fields = tcfp_calloc(src->field_count, sizeof *fields);
+        failed |= fields == NULL;
+        for (size_t i = 0; fields != NULL && i < src->field_count; i++) {
+            if (src->fields[i] == NULL || src->fields[i][0] == '\0') {
+                dst->fields = (const char *const *)fields;
+                dst->field_count = i;
+                encryption_free(dst);
+                return tcfp_fail(err, TCF_EINVAL, "encryption fields[%zu] is NULL or empty", i);
+            }
+            fields[i] = tcfp_strdup(src->fields[i]);
+            failed |= fields[i] == NULL;
+        }
+        dst->fields = (const char *const *)fields;
+        dst->field_count = fields ? src->field_count : 0;
+    }
+    dst->key = dup_bytes(src->key, src->key_len, &failed);
+    dst->key_len = dst->key ? src->key_len : 0;
+    dst->iv = dup_bytes(src->iv, src->iv_len, &failed);
+    dst->iv_len = dst->iv ? src->iv_len : 0;
+    dst->ciphertext_blob = dup_or_null(src->ciphertext_blob, &failed);
+    if (failed) {
+        encryption_free(dst);
+        return tcfp_fail(err, TCF_ENOMEM, "out of memory");
+    }
+    tcf_encryption_keys *k = NULL;
+    int rc = tcf_encryption_keys_new(&k, dst, err);
+    tcf_encryption_keys_free(k);
+    if (rc != 0)
+        encryption_free(dst);
+    return rc;
 }
 
 int tcf_client_new(tcf_client **out, const tcf_config_options *config,
@@ -178,6 +263,12 @@ int tcf_client_new(tcf_client **out, const tcf_config_options *config,
             c->qps_limit_count++;
         }
     }
+    c->encrypt = opts->encrypt != 0;
+    rc = encryption_copy(&c->enc, opts->encryption, err);
+    if (rc != 0) {
+        tcf_client_free(c);
+        return rc;
+    }
     double capacity = c->retry.budget == 0 ? 10 : c->retry.budget;
     tcf_bucket_init(&c->budget, c->retry.budget_per_s > 0 ? c->retry.budget_per_s : 1.0,
                     capacity > 0 ? capacity : 1, 0);
@@ -218,6 +309,7 @@ void tcf_client_free(tcf_client *c)
     tcfp_free(c->pool);
     tcfp_free(c->proxy);
     tcfp_free(c->ca_bundle);
+    encryption_free(&c->enc);
     tcf_config_free(c->config);
     tcfp_free(c);
 }
@@ -483,7 +575,7 @@ done:
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
         give_back(c, h);
     }
-    tcfp_buf_free(&x.body);
+    tcfp_buf_free_secret(&x.body); /* the answer's identity data */
     tcfp_buf_free(&x.header_text);
     tcf_request_free(req);
     return rc;
@@ -618,6 +710,93 @@ static int daily_limit(tcf_client *c, const char *action, tcf_response **out, tc
     return rc;
 }
 
+/* ---- field encryption ---- */
+
+/* Encrypts params for action with the client's options, once per call. *body stays NULL (send
+ * params as they are) when the action has no field encryption or none of the configured fields
+ * applies to it. */
+static int encrypt_params(const tcf_client *c, const char *action, const void *params,
+                          size_t params_len, char **body, size_t *body_len,
+                          tcf_encryption_keys **keys, tcf_error *err)
+{
+    *body = NULL;
+    *body_len = 0;
+    *keys = NULL;
+    size_t count = 0;
+    const char *const *list = tcf_encryptable_fields(action, &count);
+    if (list == NULL)
+        return 0; /* nothing encryptable: sent as is */
+    tcf_encryption_options o = c->enc;
+    const char **fields = NULL;
+    if (count > 0) {
+        o.whole_body = 0; /* only for the actions with encrypted responses */
+        if (c->enc.field_count > 0) {
+            fields = tcfp_calloc(c->enc.field_count, sizeof *fields);
+            if (fields == NULL)
+                return tcfp_fail(err, TCF_ENOMEM, "out of memory");
+            size_t n = 0;
+            for (size_t i = 0; i < c->enc.field_count; i++)
+                for (size_t j = 0; j < count; j++)
+                    if (strcmp(c->enc.fields[i], list[j]) == 0) {
+                        fields[n++] = c->enc.fields[i];
+                        break;
+                    }
+            if (n == 0) {
+                tcfp_free(fields);
+                return 0; /* none of the configured fields is the action's */
+            }
+            o.fields = fields;
+            o.field_count = n;
+        }
+    } else {
+        o.fields = NULL;
+        o.field_count = 0;
+    }
+    int rc =
+        tcf_encrypt_request(body, body_len, action, params, params ? params_len : 0, &o, keys, err);
+    tcfp_free(fields);
+    return rc;
+}
+
+/* The successful response *out decrypted in place when it carries an encrypted part. */
+static int decrypt_in_place(tcf_response *resp, const tcf_encryption_keys *keys, tcf_error *err)
+{
+    json_t *obj = tcfp_response_object(resp);
+    json_t *list = json_object_get(json_object_get(obj, "Encryption"), "EncryptList");
+    json_t *body = json_object_get(obj, "EncryptedBody");
+    int encrypted = (json_is_array(list) && json_array_size(list) > 0) ||
+                    (json_is_string(body) && json_string_length(body) > 0);
+    if (!encrypted)
+        return 0;
+    size_t n = 0;
+    const char *text = tcf_response_json(resp, &n);
+    char *plain = NULL;
+    size_t plain_len = 0;
+    tcf_error e;
+    tcf_error_clear(&e);
+    int rc = tcf_decrypt_response(&plain, &plain_len, text, n, keys, &e);
+    if (rc == 0)
+        rc = tcfp_response_replace_json(resp, plain, plain_len, &e);
+    if (plain != NULL) {
+        tcfp_wipe(plain, plain_len);
+        tcfp_free(plain);
+    }
+    if (rc != 0) {
+        if (rc != TCF_ENOMEM)
+            rc = TCF_ECRYPTO;
+        tcfp_fail(err, rc, "the response could not be decrypted: %s", e.message);
+        if (err != NULL && err->code == rc) {
+            const char *rid = tcf_response_request_id(resp);
+            err->http_status = 200;
+            err->server_time = tcf_response_server_time(resp);
+            if (rid != NULL)
+                tcfp_copy_field(err->request_id, sizeof err->request_id, rid, strlen(rid));
+        }
+    }
+    tcfp_wipe(&e, sizeof e);
+    return rc;
+}
+
 int tcf_client_call_ex(tcf_client *c, const char *action, const void *params, size_t params_len,
                        const tcf_call_options *call, tcf_response **out, tcf_error *err)
 {
@@ -635,6 +814,21 @@ int tcf_client_call_ex(tcf_client *c, const char *action, const void *params, si
     if (o->version != TCF_RETRY_OPTIONS_VERSION)
         return tcfp_fail(err, TCF_EINVAL, "tcf_retry_options.version must be %d",
                          TCF_RETRY_OPTIONS_VERSION);
+    if (call != NULL && (call->encrypt < -1 || call->encrypt > 1))
+        return tcfp_fail(err, TCF_EINVAL, "tcf_call_options.encrypt must be -1, 0 or 1");
+    int encrypt = call == NULL || call->encrypt < 0 ? c->encrypt : call->encrypt;
+    char *enc_body = NULL;
+    size_t enc_len = 0;
+    tcf_encryption_keys *keys = NULL;
+    if (encrypt) {
+        int erc = encrypt_params(c, action, params, params_len, &enc_body, &enc_len, &keys, err);
+        if (erc != 0)
+            return erc;
+        if (enc_body != NULL) {
+            params = enc_body; /* every attempt sends these same bytes */
+            params_len = enc_len;
+        }
+    }
     int max_attempts = o->max_attempts > 0 ? o->max_attempts : 3;
     tcf_retry_class cls = tcf_action_retry_class(action);
     long long start = now_ms();
@@ -674,6 +868,14 @@ int tcf_client_call_ex(tcf_client *c, const char *action, const void *params, si
         if (!sent && rc != 0)
             break; /* a local failure (parameters, memory): nothing to retry */
         if (rc == 0) {
+            if (keys != NULL) {
+                rc = decrypt_in_place(*out, keys, &last);
+                if (rc != 0) {
+                    tcf_response_free(*out);
+                    *out = NULL;
+                    break;
+                }
+            }
             rc = daily_limit(c, action, out, &last);
             break;
         }
@@ -721,6 +923,8 @@ int tcf_client_call_ex(tcf_client *c, const char *action, const void *params, si
         err->attempts = attempts;
     }
     tcfp_wipe(&last, sizeof last);
+    tcf_encryption_keys_free(keys);
+    tcf_string_free(enc_body);
     return rc;
 }
 

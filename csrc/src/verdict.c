@@ -501,6 +501,7 @@ int tcf_verdict_from_json(tcf_verdict **out, const void *response_json, size_t l
     v->billed = -1;
     rc = decide(v, resp, err);
 done:
+    tcfp_json_wipe_strings(resp); /* Text.Name, IdCard, ... */
     json_decref(resp);
     if (rc != 0) {
         tcf_verdict_free(v);

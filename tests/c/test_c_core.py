@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tcfaceid.emulator import Config, Emulator
+from tcfaceid.emulator import EMULATOR_RSA_PUBLIC_KEY_PEM, EMULATOR_SM2_PUBLIC_KEY_PEM, Config, Emulator
 from tcfaceid.emulator.__main__ import make_cert
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +40,8 @@ def emulators(tmp_path_factory):
     with Emulator(Config(port=0, qps_enabled=False)) as plain, \
             Emulator(Config(port=0, qps_enabled=False, tls_cert=str(cert), tls_key=str(key))) as tls:
         yield {"TCF_TEST_ENDPOINT": plain.endpoint, "TCF_TEST_TLS_ENDPOINT": tls.endpoint,
-               "TCF_TEST_CA": str(cert)}
+               "TCF_TEST_CA": str(cert), "TCF_TEST_RSA_PUB": EMULATOR_RSA_PUBLIC_KEY_PEM,
+               "TCF_TEST_SM2_PUB": EMULATOR_SM2_PUBLIC_KEY_PEM}
 
 
 def run(cmd: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -84,3 +85,23 @@ def test_c_sources_are_clang_format_clean() -> None:
     files = sorted(str(p) for pattern in patterns for p in ROOT.glob(pattern))
     out = subprocess.run(["clang-format", "--dry-run", "-Werror", *files], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, f"run 'make format':\n{out.stderr[:4000]}"
+
+
+# ThreadSanitizer: the runner's thread tests (one client shared by 8 threads; the signing-key cache
+# shared between threads) built with -fsanitize=thread. Any report fails the test; none is
+# suppressed (there is no suppressions file: libcurl/OpenSSL need none today).
+TSAN_TESTS = ("transport_threads_share_one_client", "sign_key_cache_shared_between_threads")
+
+
+def test_c_thread_tests_under_thread_sanitizer(emulators) -> None:
+    out = subprocess.run(["make", "-s", "c-tests", "BUILD=build/test-tsan", "C_VARIANT=tsan"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    if out.returncode != 0:
+        pytest.fail(f"building the tsan C tests failed:\n{out.stdout}\n{out.stderr}")
+    env = {**emulators, "TSAN_OPTIONS": "halt_on_error=0:second_deadlock_stack=1:history_size=4"}
+    for name in TSAN_TESTS:
+        result = run([str(ROOT / "build/test-tsan/test_core"), name], env)
+        assert "WARNING: ThreadSanitizer" not in result.stdout + result.stderr, \
+            f"{name}:\n{result.stderr[-8000:]}"
+        check(result, f"ThreadSanitizer build, {name}")
+        assert result.stdout.strip().splitlines()[-1] == "1 passed, 0 failed", result.stdout[-2000:]

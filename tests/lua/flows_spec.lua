@@ -179,6 +179,21 @@ describe("tcfaceid.flows (scripted engine)", function()
         assert.are.equal("the intention was not confirmed", v.meaning)
     end)
 
+    it("gives ErrCode 2018 (the identity's daily limit) a retry_at: the next 00:00 in Shanghai", function()
+        local e = engine({
+            DetectAuth = { { BizToken = "TOK-1" } },
+            GetDetectInfoEnhanced = { { Text = { ErrCode = 2018 } }, { Text = { ErrCode = 0 } } },
+        })
+        local f = flows.new(e)
+        local s = saas_session(f)
+        local v = assert(f:detect_result(s))
+        assert.are.equal("FAILED", v.status)
+        -- NOW = 2023-11-14T22:13:20Z = 06:13:20 on the 15th in Shanghai: the reset is 16:00Z on the 15th
+        assert.are.equal(1700064000, v.retry_at)
+        v = assert(f:detect_result(s))
+        assert.is_nil(v.retry_at)
+    end)
+
     it("maps every verdict outcome with documented meanings", function()
         local v = assert(flows.verdict({ Text = { ErrCode = 2006 } }))
         assert.are.equal("FAILED", v.status)

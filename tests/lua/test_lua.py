@@ -6,7 +6,8 @@ each interpreter in one busted process, against an in-process emulator whose end
 are passed in the environment:
 
   TCF_TEST_ENDPOINT, TCF_TEST_SECRET_ID, TCF_TEST_SECRET_KEY, TCF_TEST_MERCHANT_ID,
-  TCF_TEST_SM2_KEY (the default merchant's SM2 private key), TCF_VECTORS (shared/vectors/tc3.json),
+  TCF_TEST_SM2_KEY (the default merchant's SM2 private key), TCF_TEST_RSA_PUB / TCF_TEST_SM2_PUB
+  (the emulator's field-encryption public keys), TCF_VECTORS (shared/vectors/tc3.json),
   TCF_LUA ("5.4" or "jit"), TCF_TEST_NO_CREDENTIALS=1 (no TENCENTCLOUD_* variables, an empty HOME).
 
 The last test installs the rock with ``luarocks --lua-version 5.4 make`` from a clean copy of the
@@ -24,7 +25,14 @@ from typing import Iterator
 
 import pytest
 
-from tcfaceid.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, Config, Emulator
+from tcfaceid.emulator import (
+    DEFAULT_SECRET_ID,
+    DEFAULT_SECRET_KEY,
+    EMULATOR_RSA_PUBLIC_KEY_PEM,
+    EMULATOR_SM2_PUBLIC_KEY_PEM,
+    Config,
+    Emulator,
+)
 from tcfaceid.emulator.config import DEFAULT_MERCHANT_ID, DEFAULT_MERCHANT_SM2_PRIVATE_KEY_PEM
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,6 +75,8 @@ def spec_env(variant: str, emu: Emulator, home: Path) -> dict[str, str]:
         "TCF_TEST_SECRET_KEY": DEFAULT_SECRET_KEY,
         "TCF_TEST_MERCHANT_ID": DEFAULT_MERCHANT_ID,
         "TCF_TEST_SM2_KEY": DEFAULT_MERCHANT_SM2_PRIVATE_KEY_PEM,
+        "TCF_TEST_RSA_PUB": EMULATOR_RSA_PUBLIC_KEY_PEM,
+        "TCF_TEST_SM2_PUB": EMULATOR_SM2_PUBLIC_KEY_PEM,
         "TCF_TEST_NO_CREDENTIALS": "1",
     })
     return env

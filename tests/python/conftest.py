@@ -91,3 +91,52 @@ def _no_secret_or_identity_in_any_log_line():
     front._log_bridge = original
     logger.removeHandler(handler)
     assert not handler.leaks, f"log lines of the run contain secrets or identity data: {handler.leaks[:3]}"
+
+
+# ------------------------------------------------------------------------------------------------
+# Redaction of exception texts across the whole run: every tcfaceid.Error created while the tests
+# run -- raised by the C core (raise_tcf calls the class with its one-line text), by the binding or
+# by the Python front -- goes through Error.__init__ (a C function bound in the class dict), which is
+# wrapped here; str(), repr() and the keyword attributes of each new instance are checked.
+
+class _ExceptionScan:
+    def __init__(self, forbidden: list[str]) -> None:
+        self.forbidden = forbidden
+        self.seen = 0
+        self.leaks: list[tuple[str, str]] = []
+
+    def check(self, exc: BaseException, kwargs: dict) -> None:
+        self.seen += 1
+        try:
+            texts = [str(exc), repr(exc), *(str(v) for v in kwargs.values())]
+        except Exception as e:  # noqa: BLE001 - an exception that cannot be shown is itself a finding
+            texts = [f"<unprintable {type(exc).__name__}: {e!r}>"]
+        for value in self.forbidden:
+            for text in texts:
+                if value in text and len(self.leaks) < 10:
+                    self.leaks.append((value, text))
+
+
+@pytest.fixture(scope="session")
+def _exception_scan():
+    import tcfaceid._core as core
+
+    scan = _ExceptionScan(_forbidden())
+    original = core.Error.__dict__["__init__"]
+
+    def scanning_init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        scan.check(self, kwargs)
+
+    core.Error.__init__ = scanning_init
+    try:
+        yield scan
+    finally:
+        core.Error.__init__ = original
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_secret_or_identity_in_any_exception_text(_exception_scan):
+    yield
+    assert not _exception_scan.leaks, (
+        f"exception texts of the run contain secrets or identity data: {_exception_scan.leaks[:3]}")

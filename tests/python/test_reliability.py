@@ -240,3 +240,17 @@ def test_identity_auth_limit_exceeded_is_rate_limited() -> None:
                 c.call("ImageRecognitionV2", params)
         assert info.value.code == "FailedOperation.IdentityAuthLimitExceeded"
         assert info.value.retry_at and (info.value.retry_at + 8 * 3600) % 86400 == 0
+
+
+def test_saas_daily_limit_2018_verdict_has_retry_at() -> None:
+    with Emulator(Config(port=0, limits={"saas_id_per_minute": 1})) as emu:
+        with client(emu.endpoint, clock=emu.now) as c:
+            first = c.detect_auth("1", id_card=ID_NO, name=NAME)
+            emu.complete(first.biz_token, "pass")
+            assert c.detect_result(first).passed
+            second = c.detect_auth("1", id_card=ID_NO, name=NAME)
+            emu.complete(second.biz_token, "pass")
+            v = c.detect_result(second)
+    assert (v.status, v.code) == ("FAILED", 2018)
+    assert v.retry_at is not None and v.retry_at > emu.now() and (v.retry_at + 8 * 3600) % 86400 == 0
+    assert "00:00" in (v.meaning or "")

@@ -313,7 +313,9 @@ local function merge(merged, data)
     return true
 end
 
-local function decide(merged, errors)
+local DAILY_LIMIT_ERRCODE = 2018 -- SaaS / E-ID: too many attempts for this identity today
+
+local function decide(self, merged, errors)
     local small = {}
     for _, k in ipairs(VERDICT_KEYS) do
         if merged[k] ~= nil then
@@ -324,7 +326,11 @@ local function decide(merged, errors)
     if not raw then
         return nil, err
     end
-    return verdict_from(raw, merged, errors)
+    local v = verdict_from(raw, merged, errors)
+    if v.code == DAILY_LIMIT_ERRCODE then -- resets at 00:00 Asia/Shanghai
+        v.retry_at = core.next_shanghai_midnight(now_seconds(self))
+    end
+    return v
 end
 
 -- One result call. Returns "expired" (the first call met an expired token), true, or nil, err
@@ -388,7 +394,7 @@ local function fetch(self, kind, action, token, rule_id, opts)
         end
     end
     local v
-    v, err = decide(merged, errors)
+    v, err = decide(self, merged, errors)
     if not v then
         return nil, err
     end
@@ -400,7 +406,7 @@ local function fetch(self, kind, action, token, rule_id, opts)
             return nil, err
         end
         fetch_one(self, action, missing, body, false, merged, errors, kind)
-        v, err = decide(merged, errors)
+        v, err = decide(self, merged, errors)
         if not v then
             return nil, err
         end

@@ -99,13 +99,16 @@ end
 local CLIENT_OPTIONS = {
     secret_id = true, secret_key = true, token = true, region = true, endpoint = true, language = true,
     connect_timeout = true, timeout = true, proxy = true, ca_bundle = true, verify = true, log = true,
-    request_client = true, retry = true, qps = true,
+    request_client = true, retry = true, qps = true, encrypt = true, encryption = true,
 }
 
 --- A client: opts secret_id, secret_key, token (or none: the environment, then
 -- ~/.tencentcloud/credentials), region, endpoint, language, connect_timeout, timeout (seconds),
 -- proxy, ca_bundle, verify, log (function(level, line): lines are already redacted), clock
--- (function returning Unix seconds; dates sessions, default the system time) | nil, err.
+-- (function returning Unix seconds; dates sessions, default the system time), retry, qps,
+-- encrypt (true: every call encrypts its action's sensitive fields; responses come back
+-- decrypted), encryption ({algorithm = "AES-256-CBC" | "SM4-GCM", rsa_public_key_pem,
+-- sm2_public_key_pem, whole_body}) | nil, err.
 function M.client(opts)
     if opts ~= nil and type(opts) ~= "table" then
         error("tcfaceid.client: expected a table of options", 2)
@@ -148,6 +151,38 @@ function M.client(opts)
     }
     self._flows = flows.new(engine)
     return setmetatable(self, Client)
+end
+
+--- Any action: params a table or JSON text; opts (optional) {encrypt = true | false (nil: the
+-- client's default), retry = {...} (this call's retry options)}. The decoded Response (without
+-- RequestId, decrypted when it was encrypted) | nil, err.
+function Client:call(action, params, opts)
+    if opts == nil then
+        return self._flows:call(action, params)
+    end
+    if type(opts) ~= "table" then
+        error("call: opts must be a table or nil, got " .. type(opts), 2)
+    end
+    if type(action) ~= "string" then
+        error("call: action must be a string", 2)
+    end
+    local body
+    if params == nil then
+        body = "{}"
+    elseif type(params) == "table" then
+        body = core.json_encode(params)
+    elseif type(params) == "string" then
+        body = params
+    else
+        error("call: params must be a table or a JSON string, got " .. type(params), 2)
+    end
+    local data, request_id = self._handle:call(action, body, opts)
+    if data == nil then
+        self.last_request_id = request_id and request_id.request_id or nil
+        return nil, request_id
+    end
+    self.last_request_id = request_id
+    return core.json_decode(data)
 end
 
 --- Builds and signs a request without sending it: {method, url, headers = {{name, value}...}, body}.

@@ -1204,24 +1204,109 @@ static int get_retry(PyObject *obj, tcf_retry_options *o)
     return 0;
 }
 
+/* Field-encryption options from a dict (keys: algorithm "AES-256-CBC" | "SM4-GCM",
+ * rsa_public_key_pem, sm2_public_key_pem, whole_body); the strings are borrowed from obj. */
+static int get_encryption(core_state *st, PyObject *obj, tcf_encryption_options *o)
+{
+    static const char *const keys[] = {"algorithm", "rsa_public_key_pem", "sm2_public_key_pem",
+                                       "whole_body"};
+    tcf_encryption_options d = TCF_ENCRYPTION_OPTIONS_INIT;
+    *o = d;
+    if (!PyDict_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "encryption must be a dict or None, not %.100s",
+                     Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(obj, &pos, &key, &value)) {
+        const char *k = PyUnicode_Check(key) ? PyUnicode_AsUTF8(key) : NULL;
+        size_t i = 0;
+        while (k != NULL && i < sizeof keys / sizeof keys[0] && strcmp(keys[i], k) != 0)
+            i++;
+        if (k == NULL || i == sizeof keys / sizeof keys[0]) {
+            if (!PyErr_Occurred())
+                PyErr_Format(PyExc_TypeError, "unknown encryption option %R", key);
+            return -1;
+        }
+        if (value == Py_None)
+            continue;
+        const char *text = NULL;
+        switch (i) {
+        case 0:
+            if (get_text(st, value, "encryption algorithm", 0, &text) < 0)
+                return -1;
+            if (strcmp(text, "AES-256-CBC") == 0)
+                o->algorithm = TCF_ENCRYPTION_AES_256_CBC;
+            else if (strcmp(text, "SM4-GCM") == 0)
+                o->algorithm = TCF_ENCRYPTION_SM4_GCM;
+            else {
+                raise_local(st, TCF_EINVAL,
+                            "encryption algorithm must be \"AES-256-CBC\" or \"SM4-GCM\"");
+                return -1;
+            }
+            break;
+        case 1:
+            if (get_text(st, value, "rsa_public_key_pem", 0, &o->rsa_public_key_pem) < 0)
+                return -1;
+            break;
+        case 2:
+            if (get_text(st, value, "sm2_public_key_pem", 0, &o->sm2_public_key_pem) < 0)
+                return -1;
+            break;
+        default: {
+            int t = PyObject_IsTrue(value);
+            if (t < 0)
+                return -1;
+            o->whole_body = t;
+        }
+        }
+    }
+    return 0;
+}
+
+/* encrypt: None -> -1 (the client's default), else a bool. */
+static int get_encrypt_flag(PyObject *obj, int *out)
+{
+    if (obj == NULL || obj == Py_None) {
+        *out = -1;
+        return 0;
+    }
+    if (!PyBool_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "encrypt must be True, False or None, not %.100s",
+                     Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    *out = obj == Py_True;
+    return 0;
+}
+
 static PyObject *client_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"secret_id", "secret_key",      "token",   "region", "endpoint",
                              "language",  "connect_timeout", "timeout", "proxy",  "ca_bundle",
                              "verify",    "request_client",  "log",     "retry",  "qps",
-                             NULL};
+                             "encrypt",   "encryption",      NULL};
     core_state *st = (core_state *)PyType_GetModuleState(type);
     if (st == NULL)
         return NULL;
     PyObject *o_secret_id = NULL, *o_secret_key = NULL, *o_token = NULL, *o_region = NULL,
              *o_endpoint = NULL, *o_language = NULL, *o_proxy = NULL, *o_ca_bundle = NULL,
-             *o_request_client = NULL, *o_log = NULL, *o_retry = NULL, *o_qps = NULL;
+             *o_request_client = NULL, *o_log = NULL, *o_retry = NULL, *o_qps = NULL,
+             *o_encrypt = NULL, *o_encryption = NULL;
     double connect_timeout = 5.0, timeout = 30.0;
     PyObject *o_verify = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$OOOOOOddOOOOOOO:Client", kwlist, &o_secret_id,
-                                     &o_secret_key, &o_token, &o_region, &o_endpoint, &o_language,
-                                     &connect_timeout, &timeout, &o_proxy, &o_ca_bundle, &o_verify,
-                                     &o_request_client, &o_log, &o_retry, &o_qps))
+    if (!PyArg_ParseTupleAndKeywords(
+            args, kwds, "|$OOOOOOddOOOOOOOOO:Client", kwlist, &o_secret_id, &o_secret_key, &o_token,
+            &o_region, &o_endpoint, &o_language, &connect_timeout, &timeout, &o_proxy, &o_ca_bundle,
+            &o_verify, &o_request_client, &o_log, &o_retry, &o_qps, &o_encrypt, &o_encryption))
+        return NULL;
+    int encrypt = 0;
+    if (get_encrypt_flag(o_encrypt, &encrypt) < 0)
+        return NULL;
+    tcf_encryption_options encryption = TCF_ENCRYPTION_OPTIONS_INIT;
+    if (o_encryption != NULL && o_encryption != Py_None &&
+        get_encryption(st, o_encryption, &encryption) < 0)
         return NULL;
     tcf_retry_options retry = TCF_RETRY_OPTIONS_INIT;
     if (o_retry != NULL && o_retry != Py_None && get_retry(o_retry, &retry) < 0)
@@ -1263,6 +1348,8 @@ static PyObject *client_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     options.qps_off = qps_off;
     options.qps_limits = qps_count ? qps_limits : NULL;
     options.qps_limit_count = qps_count;
+    options.encrypt = encrypt > 0;
+    options.encryption = o_encryption != NULL && o_encryption != Py_None ? &encryption : NULL;
     const char *request_client = NULL;
     if (get_text(st, o_secret_id, "secret_id", 1, &config.secret_id) < 0 ||
         get_text(st, o_secret_key, "secret_key", 1, &config.secret_key) < 0 ||
@@ -1353,25 +1440,29 @@ static PyObject *client_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 }
 
 PyDoc_STRVAR(client_call_doc,
-             "call($self, /, action, params, retry=None)\n--\n\n"
+             "call($self, /, action, params, retry=None, encrypt=None)\n--\n\n"
              "Send a signed request with the retry policy (the client's, or retry: a dict of\n"
              "retry options for this call) and wait for the answer, with the GIL\n"
-             "released. params: the JSON object as bytes-like or str, sent unchanged.\n"
+             "released. params: the JSON object as bytes-like or str, sent unchanged\n"
+             "unless encrypt (None: the client's default; True/False) encrypts its fields;\n"
+             "an encrypted response is decrypted.\n"
              "Returns (the Response object without RequestId as JSON bytes, request_id or\n"
              "None). Raises the mapped Error subclass; StateError once closed.");
 
 static PyObject *client_call(ClientObject *self, PyObject *const *args, Py_ssize_t nargs,
                              PyObject *kwnames)
 {
-    static const char *const names[] = {"action", "params", "retry"};
+    static const char *const names[] = {"action", "params", "retry", "encrypt"};
     core_state *st = (core_state *)PyType_GetModuleState(Py_TYPE(self));
-    PyObject *v[3];
+    PyObject *v[4];
     const char *action;
-    if (st == NULL || match_args("call", names, 3, 3, 2, args, nargs, kwnames, v) < 0 ||
+    if (st == NULL || match_args("call", names, 4, 4, 2, args, nargs, kwnames, v) < 0 ||
         get_text(st, v[0], "action", 0, &action) < 0)
         return NULL;
     tcf_retry_options retry = TCF_RETRY_OPTIONS_INIT;
     tcf_call_options call_opts = TCF_CALL_OPTIONS_INIT;
+    if (get_encrypt_flag(v[3], &call_opts.encrypt) < 0)
+        return NULL;
     if (v[2] != NULL && v[2] != Py_None) {
         if (get_retry(v[2], &retry) < 0)
             return NULL;
@@ -2533,6 +2624,24 @@ static PyObject *core_eid_poll_after_error(PyObject *module, PyObject *const *ar
     return PyLong_FromLong((long)tcf_eid_poll_after_error(code, retryable, (int)count));
 }
 
+PyDoc_STRVAR(next_shanghai_midnight_doc,
+             "next_shanghai_midnight($module, /, now)\n--\n\n"
+             "The next 00:00 Asia/Shanghai after now (Unix seconds): when daily identity limits\n"
+             "reset (tcf_next_shanghai_midnight).");
+
+static PyObject *core_next_shanghai_midnight(PyObject *module, PyObject *const *args,
+                                             Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"now"};
+    (void)module;
+    PyObject *v[1];
+    long long now;
+    if (match_args("next_shanghai_midnight", names, 1, 1, 1, args, nargs, kwnames, v) < 0 ||
+        get_long_long(v[0], "now", &now) < 0)
+        return NULL;
+    return PyLong_FromLongLong(tcf_next_shanghai_midnight(now));
+}
+
 PyDoc_STRVAR(errcode_meaning_doc,
              "errcode_meaning($module, /, errcode, intention_verify_type=None)\n--\n\n"
              "The documented meaning of a SaaS / E-ID ErrCode (tcf_errcode_meaning), or with\n"
@@ -2613,6 +2722,7 @@ static PyMethodDef core_methods[] = {
     {"eid_poll_after_error", FASTKW(eid_poll_after_error), eid_poll_after_error_doc},
     {"parse_redirect", FASTKW(parse_redirect), parse_redirect_doc},
     {"errcode_meaning", FASTKW(errcode_meaning), errcode_meaning_doc},
+    {"next_shanghai_midnight", FASTKW(next_shanghai_midnight), next_shanghai_midnight_doc},
 #undef FASTKW
 #ifdef TCF_ALLOC_FAILURE_INJECTION
     {"_fail_allocations_after", core_fail_allocations_after, METH_O, fail_allocations_doc},

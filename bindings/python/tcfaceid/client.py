@@ -26,6 +26,7 @@ Question = Union[Mapping[str, Any], tuple[str, Sequence[str]]]
 # InfoType digit -> the part's name, for Verdict.part_errors
 _PART_NAMES = {"0": "all", "1": "text", "2": "id_card", "3": "best_frame", "4": "video",
                "5": "intention_verify", "6": "intention_result"}
+_DAILY_LIMIT_ERRCODE = 2018  # SaaS / E-ID: too many attempts for this identity today
 # what the verdict reads; the rest (media) is not re-serialised for it
 _VERDICT_KEYS = ("Text", "IsVerifyIntention", "IntentionVerifyType", "IntentionVerifyData",
                  "IntentionQuestionResult", "IntentionActionResult")
@@ -91,6 +92,13 @@ class Client:
     "deadline": None, "budget": 10, "budget_per_s": 1.0, "retry_billable": False}`` (seconds;
     any subset). ``qps``: True (the documented per-action QPS, enforced client-side), False (no
     client-side limit), or ``{"Action": qps}`` overriding some actions. See docs/reliability.md.
+
+    ``encrypt=True``: every call encrypts its action's sensitive fields (Name, IdCard, Phone,
+    BankCard, Mobile, ImageBase64 … as the service documents them) and asks for an encrypted
+    response where the action has one; responses are decrypted transparently. ``encryption``:
+    ``{"algorithm": "AES-256-CBC" | "SM4-GCM", "rsa_public_key_pem": ..., "sm2_public_key_pem":
+    ..., "whole_body": False}`` (any subset; the public keys default to the documented ones). Per
+    call: ``call(..., encrypt=True/False)``. See docs/python.md.
     """
 
     def __init__(
@@ -110,6 +118,8 @@ class Client:
         clock: Callable[[], float] = time.time,
         retry: Optional[Mapping[str, Any]] = None,
         qps: Union[bool, Mapping[str, float]] = True,
+        encrypt: bool = False,
+        encryption: Optional[Mapping[str, Any]] = None,
     ) -> None:
         self._core = _core.Client(
             secret_id=secret_id, secret_key=secret_key, token=token, region=region, endpoint=endpoint,
@@ -117,6 +127,7 @@ class Client:
             ca_bundle=ca_bundle, verify=verify, log=_log_bridge,
             retry=dict(retry) if retry is not None else None,
             qps=qps if isinstance(qps, bool) else dict(qps),
+            encrypt=encrypt, encryption=dict(encryption) if encryption is not None else None,
         )
         self._local = threading.local()
         self._clock = clock
@@ -146,11 +157,14 @@ class Client:
         offset: int = self._core.clock_offset
         return offset
 
-    def call(self, action: str, params: Params = None, *, retry: Optional[Mapping[str, Any]] = None) -> dict[str, Any]:
+    def call(self, action: str, params: Params = None, *, retry: Optional[Mapping[str, Any]] = None,
+             encrypt: Optional[bool] = None) -> dict[str, Any]:
         """Call any action; returns the ``Response`` object without ``RequestId``. ``retry``
-        overrides the client's retry options for this call."""
+        overrides the client's retry options for this call; ``encrypt`` (None: the client's
+        default) turns field encryption on or off for it (the response comes back decrypted)."""
         try:
-            data, request_id = self._core.call(action, _body(params), dict(retry) if retry is not None else None)
+            data, request_id = self._core.call(action, _body(params), dict(retry) if retry is not None else None,
+                                               encrypt)
         except _core.Error as e:
             self._local.request_id = e.request_id
             raise
@@ -421,13 +435,14 @@ class Client:
             if value is not None or key not in merged:
                 merged[key] = value
 
-    @staticmethod
-    def _decide(merged: dict[str, Any], errors: dict[str, Exception]) -> Verdict:
+    def _decide(self, merged: dict[str, Any], errors: dict[str, Exception]) -> Verdict:
         small = {k: merged[k] for k in _VERDICT_KEYS if k in merged}
         v = Verdict.from_response(json.dumps(small, ensure_ascii=False).encode("utf-8"))
+        # ErrCode 2018: the identity's daily limit; it resets at 00:00 Asia/Shanghai
+        retry_at = _core.next_shanghai_midnight(int(self._clock())) if v.code == _DAILY_LIMIT_ERRCODE else None
         return Verdict(status=v.status, code=v.code, billed=v.billed, intention_code=v.intention_code,
                        reason=v.reason, attempts=v.attempts, text=v.text, response=merged,
-                       part_errors=dict(errors), missing_part=v.missing_part)
+                       part_errors=dict(errors), missing_part=v.missing_part, retry_at=retry_at)
 
     def close(self) -> None:
         self._core.close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Mapping, Optional, TypeVar, Union
 
 from . import _core
 
@@ -32,12 +32,50 @@ def _mask(token: str) -> str:
     return token[:8] + "…" if len(token) > 8 else "…"
 
 
+_S = TypeVar("_S", bound="_Stored")
+
+
+class _Stored:
+    """What SaaS and E-ID sessions share: the canonical JSON made by the C core, the lifetime
+    checks, loading by kind. Subclasses are frozen dataclasses whose first two fields are the
+    token and its owner (RuleId / MerchantId)."""
+
+    _KIND = ""
+    _OTHER = ""
+    _json: str
+    expires_at: int
+
+    @classmethod
+    def _from_tuple(cls: type[_S], t: tuple[Any, ...]) -> _S:
+        kind, token, owner, url, extra, created, expires, until, text = t
+        if kind != cls._KIND:
+            raise _core.JSONError(f"this is not a {cls.__name__}: load it with {cls._OTHER}.from_json")
+        return cls(token, owner, url, extra, created, expires, until, text)  # type: ignore[call-arg]
+
+    @classmethod
+    def from_json(cls: type[_S], text: Union[str, bytes]) -> _S:
+        """The inverse of :meth:`to_json`; JSONError for anything else (or the other kind)."""
+        return cls._from_tuple(_core.session_load(text))
+
+    def to_json(self) -> str:
+        """The session as JSON text, to store it (the C core's canonical form)."""
+        return self._json
+
+    def can_start(self, now: Optional[float] = None) -> bool:
+        """Whether the user can still start the verification (``now <= expires_at``; ``now``
+        defaults to the system time)."""
+        return (time.time() if now is None else now) <= self.expires_at
+
+
 @dataclass(frozen=True, repr=False)
-class Session:
+class Session(_Stored):
     """A DetectAuth BizToken and what is needed afterwards. Store it with :meth:`to_json` and
     load it in any process with :meth:`from_json`. Times are Unix seconds: the user must start
     the verification by ``expires_at`` (+7,200 s) and the results can be fetched until
     ``results_until`` (+3 days)."""
+
+    _KIND = "saas"
+    _OTHER = "EidSession"
 
     biz_token: str
     rule_id: str
@@ -48,36 +86,19 @@ class Session:
     results_until: int
     _json: str = field(default="", compare=False)
 
-    @classmethod
-    def _from_tuple(cls, t: tuple[Any, ...]) -> "Session":
-        kind, token, owner, url, extra, created, expires, until, text = t
-        if kind != "saas":
-            raise _core.JSONError("this is an E-ID session: load it with EidSession.from_json")
-        return cls(token, owner, url, extra, created, expires, until, text)
-
-    @classmethod
-    def from_json(cls, text: Union[str, bytes]) -> "Session":
-        """The inverse of :meth:`to_json`; JSONError for anything else."""
-        return cls._from_tuple(_core.session_load(text))
-
-    def to_json(self) -> str:
-        """``{"v":1,"biz_token":..,"rule_id":..,"url":..,"extra":..,"created_at":..,...}``"""
-        return self._json
-
-    def can_start(self, now: Optional[float] = None) -> bool:
-        """Whether the user can still start the verification (``now <= expires_at``)."""
-        return (time.time() if now is None else now) <= self.expires_at
-
     def __repr__(self) -> str:
         return (f"Session(biz_token={_mask(self.biz_token)!r}, rule_id={self.rule_id!r}, "
                 f"expires_at={self.expires_at}, results_until={self.results_until})")
 
 
 @dataclass(frozen=True, repr=False)
-class EidSession:
+class EidSession(_Stored):
     """A GetEidToken EidToken and what is needed afterwards: the token lives ``expires_at``
     (+600 s; the ``url`` can be opened once, within 10 minutes), the results until
     ``results_until`` (+3 days). :meth:`to_json` / :meth:`from_json` as for :class:`Session`."""
+
+    _KIND = "eid"
+    _OTHER = "Session"
 
     eid_token: str
     merchant_id: str
@@ -88,26 +109,10 @@ class EidSession:
     results_until: int
     _json: str = field(default="", compare=False)
 
-    @classmethod
-    def _from_tuple(cls, t: tuple[Any, ...]) -> "EidSession":
-        kind, token, owner, url, extra, created, expires, until, text = t
-        if kind != "eid":
-            raise _core.JSONError("this is a SaaS session: load it with Session.from_json")
-        return cls(token, owner, url, extra, created, expires, until, text)
-
-    @classmethod
-    def from_json(cls, text: Union[str, bytes]) -> "EidSession":
-        return cls._from_tuple(_core.session_load(text))
-
-    def to_json(self) -> str:
-        return self._json
-
-    def can_start(self, now: Optional[float] = None) -> bool:
-        return (time.time() if now is None else now) <= self.expires_at
-
     def __repr__(self) -> str:
         return (f"EidSession(eid_token={_mask(self.eid_token)!r}, merchant_id={self.merchant_id!r}, "
                 f"expires_at={self.expires_at}, results_until={self.results_until})")
+
 
 _STATUS = {1: "PASSED", 2: "FAILED", 3: "PENDING", 4: "EXPIRED"}
 
@@ -158,6 +163,8 @@ class Verdict:
     part_errors: dict[str, Exception] = field(default_factory=dict)
     #: the InfoType digit of an intention result the verdict needs but did not get
     missing_part: Optional[str] = None
+    #: ErrCode 2018 (the identity's daily limit): the next 00:00 Asia/Shanghai, Unix seconds
+    retry_at: Optional[int] = None
 
     @classmethod
     def from_response(cls, response: Union[Mapping[str, Any], bytes, bytearray, memoryview]) -> "Verdict":
