@@ -47,6 +47,7 @@ build = {
             "csrc/src/credentials.c",
             "csrc/src/crypto.c",
             "csrc/src/eid.c",
+            "csrc/src/element.c",
             "csrc/src/encrypt.c",
             "csrc/src/flow.c",
             "csrc/src/policy.c",

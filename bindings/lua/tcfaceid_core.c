@@ -1070,6 +1070,17 @@ static const char *signed_header_value(const char *name, const char *const *s,
 
 /* signed_headers "content-type;host[;x-tc-...]" into in->extra_signed_headers (scratch
  * userdata pushed on the stack). Raises on a bad list. */
+typedef struct header_values {
+    const char *const *s;
+    const char *timestamp_text;
+} header_values;
+
+static const char *header_value_of(void *user, const char *name)
+{
+    const header_values *v = user;
+    return signed_header_value(name, v->s, v->timestamp_text);
+}
+
 static void sign_signed_headers(lua_State *L, tcf_sign_input *in, const char *list,
                                 const char *const *s, const char *timestamp_text)
 {
@@ -1077,38 +1088,13 @@ static void sign_signed_headers(lua_State *L, tcf_sign_input *in, const char *li
     char *copy = lua_newuserdata(L, len + 1);
     tcf_header *extra = lua_newuserdata(L, (len / 2 + 1) * sizeof *extra);
     memcpy(copy, list, len + 1);
-    int seen_content_type = 0, seen_host = 0;
+    header_values values = {s, timestamp_text};
     size_t count = 0;
-    char *p = copy;
-    for (;;) {
-        char *end = strchr(p, ';');
-        if (end)
-            *end = '\0';
-        if (*p == '\0')
-            raise_local(L, TCF_EINVAL, "signed_headers has an empty name");
-        if (strcasecmp(p, "content-type") == 0) {
-            seen_content_type = 1;
-        } else if (strcasecmp(p, "host") == 0) {
-            seen_host = 1;
-        } else {
-            const char *value = signed_header_value(p, s, timestamp_text);
-            if (value == NULL)
-                raise_local(L, TCF_EINVAL,
-                            "signed header \"%.64s\" has no value: besides content-type and "
-                            "host, only x-tc-action, x-tc-region, x-tc-version, x-tc-language, "
-                            "x-tc-token and x-tc-timestamp can be signed, with the value of the "
-                            "key of the same name",
-                            p);
-            extra[count].name = p;
-            extra[count].value = value;
-            count++;
-        }
-        if (end == NULL)
-            break;
-        p = end + 1;
-    }
-    if (!seen_content_type || !seen_host)
-        raise_local(L, TCF_EINVAL, "signed_headers must include content-type and host");
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc = tcf_sign_split_signed_headers(extra, &count, copy, header_value_of, &values, &err);
+    if (rc != 0)
+        raise_error(L, &err, rc);
     in->extra_signed_headers = extra;
     in->extra_signed_header_count = count;
 }

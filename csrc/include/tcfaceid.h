@@ -129,6 +129,16 @@ TCF_API int tcf_sign(tcf_signature **out, const tcf_sign_input *in, tcf_error *e
 TCF_API const char *tcf_signature_get(const tcf_signature *sig, const char *field);
 TCF_API void tcf_signature_free(tcf_signature *sig);
 
+/* For tools and test vectors that name the signed headers as a list ("content-type;host;
+ * x-tc-action"): splits list_copy (a writable copy of the list; the names point into it) into
+ * extra[] for tcf_sign_input.extra_signed_headers, each value from value_of(user, name) (NULL: the
+ * header has no value). extra must have room for strlen(list)/2 + 1 entries; *count receives how
+ * many were filled. TCF_EINVAL: an empty name, a header without a value (named in the message), or
+ * content-type or host missing from the list. */
+TCF_API int tcf_sign_split_signed_headers(tcf_header *extra, size_t *count, char *list_copy,
+                                          const char *(*value_of)(void *user, const char *name),
+                                          void *user, tcf_error *err);
+
 /* ---------------------------------------------------------------------------------------------
  * Credentials
  * ------------------------------------------------------------------------------------------- */
@@ -895,6 +905,93 @@ TCF_API int tcf_encrypt_request(char **json_out, size_t *len, const char *action
  * whole-body plaintext that is not a JSON object; TCF_EINVAL for NULL arguments. */
 TCF_API int tcf_decrypt_response(char **json_out, size_t *len, const char *response_json, size_t n,
                                  const tcf_encryption_keys *keys, tcf_error *err);
+
+/* ---------------------------------------------------------------------------------------------
+ * Element checks and PaaS outcomes (pure): typed answers from the Result of an element check
+ * (IdCardVerification, PhoneVerification, BankCard2EVerification, ...) or a PaaS comparison
+ * (LivenessRecognition, LivenessCompare, ImageRecognition, ImageRecognitionV2)
+ * ------------------------------------------------------------------------------------------- */
+
+/* What a Result says, per action (faceid-api.md §4.6, §4.2): the same code means different
+ * things in different actions (-4 is a billed card problem in BankCard2EVerification, a bad card
+ * number format in BankCardVerification, a billed mismatch in PhoneVerification). */
+typedef enum tcf_check_status {
+    TCF_CHECK_UNKNOWN = 0,             /* not in the action's documented table: decide nothing */
+    TCF_CHECK_MATCHED = 1,             /* consistent / verified / PaaS "Success" */
+    TCF_CHECK_MISMATCHED = 2,          /* inconsistent, or (PaaS) the faces do not match */
+    TCF_CHECK_ANSWERED = 3,            /* a lookup answered (MobileStatus, MobileNetworkTime-
+                                        * Verification, CheckBankCardInformation 0; Minors-
+                                        * Verification 0 adult / -1 minor): see the fields */
+    TCF_CHECK_NOT_FOUND = 4,           /* no (usable) record in the authoritative source */
+    TCF_CHECK_INVALID_INPUT = 5,       /* the service rejected an input (name, ID, number...) */
+    TCF_CHECK_CARD_PROBLEM = 6,        /* a bank card state: lost, expired, restricted, invalid,
+                                        * card-not-present payment not enabled... */
+    TCF_CHECK_UNSUPPORTED = 7,         /* number range, card kind or certificate not supported */
+    TCF_CHECK_SERVICE_UNAVAILABLE = 8, /* the service or its source is busy, failing or being
+                                        * upgraded: retry later */
+    TCF_CHECK_DAILY_LIMIT = 9,         /* the identity's daily limit: retry after 00:00 UTC+8 */
+    TCF_CHECK_LIVENESS_FAILED = 10,    /* PaaS: liveness / real-person detection did not pass */
+    TCF_CHECK_MEDIA_PROBLEM = 11       /* PaaS: the video or image is unusable (no face, light,
+                                        * size, voice, download...): capture it again */
+} tcf_check_status;
+
+/* Similarity thresholds (Sim, 0-100): LivenessRecognition, LivenessCompare and
+ * ImageRecognitionV2 use the fixed threshold 70 (false accepts 1/10,000); ImageRecognition (V1)
+ * lets the caller choose: 70 for 1/1,000 false accepts, 80 for 1/10,000. */
+#define TCF_SIM_THRESHOLD 70.0
+#define TCF_SIM_V1_FAR_1E3 70.0
+#define TCF_SIM_V1_FAR_1E4 80.0
+
+typedef struct tcf_check_outcome tcf_check_outcome;
+
+/* "matched", "not_found", ... (static), or NULL for a value that is not a tcf_check_status. */
+TCF_API const char *tcf_check_status_name(tcf_check_status status);
+/* 1 when tcf_check_outcome_from_json knows the action, else 0. */
+TCF_API int tcf_check_action_known(const char *action);
+
+/* The outcome of one response of `action` (IdCardVerification, IdCardOCRVerification,
+ * CheckIdNameDate, PhoneVerification, PhoneVerificationCMCC/CTCC/CUCC,
+ * EncryptedPhoneVerification, CheckPhoneAndName, MobileStatus, MobileNetworkTimeVerification,
+ * BankCard2EVerification, BankCardVerification, BankCard4EVerification,
+ * CheckBankCardInformation, MinorsVerification, LivenessRecognition, LivenessCompare,
+ * ImageRecognition, ImageRecognitionV2). response_json: the Response object (what
+ * tcf_response_json gives) or the whole {"Response": ...} envelope, e.g. a recorded response.
+ * Decides on the Result code only, never on Description. A daily-limit Result gives
+ * TCF_CHECK_DAILY_LIMIT (a call through tcf_call already failed TCF_ERATE_LIMITED); a Result the
+ * action's table does not document gives TCF_CHECK_UNKNOWN with billed -1. TCF_EINVAL: an
+ * unknown action or a NULL argument; TCF_EJSON: not a JSON object, Result null, missing or not a
+ * string, Sim neither a number, a string nor null; TCF_EAPI: the response is an API error
+ * (Response.Error; api_code set); TCF_ENOMEM. *out is NULL on failure. */
+TCF_API int tcf_check_outcome_from_json(tcf_check_outcome **out, const char *action,
+                                        const void *response_json, size_t len, tcf_error *err);
+/* The action's name (static), NULL when o is NULL. */
+TCF_API const char *tcf_check_outcome_action(const tcf_check_outcome *o);
+/* TCF_CHECK_UNKNOWN when o is NULL. */
+TCF_API tcf_check_status tcf_check_outcome_status(const tcf_check_outcome *o);
+/* The Result string as received ("0", "-4", "Success", "FailedOperation.CompareFail"), owned
+ * by o. */
+TCF_API const char *tcf_check_outcome_result(const tcf_check_outcome *o);
+/* From the per-action billed / not-billed columns: 1 billed, 0 not billed, -1 not documented
+ * (unknown codes, most PaaS failures). */
+TCF_API int tcf_check_outcome_billed(const tcf_check_outcome *o);
+/* 1 MATCHED, 0 MISMATCHED, -1 otherwise (and always for the lookups: MobileStatus,
+ * MobileNetworkTimeVerification, CheckBankCardInformation, MinorsVerification). */
+TCF_API int tcf_check_outcome_matched(const tcf_check_outcome *o);
+/* The documented meaning of the Result for this action, a short English phrase (static; never
+ * NULL). Only for people: decide on the status. */
+TCF_API const char *tcf_check_outcome_meaning(const tcf_check_outcome *o);
+/* PaaS: Sim (a number, or a string holding one): 0 and *sim, or TCF_ESTATE when it is null,
+ * missing, unparsable or the action has none; TCF_EINVAL for NULL arguments. */
+TCF_API int tcf_check_outcome_sim(const tcf_check_outcome *o, double *sim);
+/* PaaS: the documented default threshold (TCF_SIM_THRESHOLD; V1: TCF_SIM_V1_FAR_1E3); -1 for an
+ * element check. */
+TCF_API double tcf_check_outcome_sim_threshold(const tcf_check_outcome *o);
+/* The response text exactly as given (its documented extra fields: Isp, ResultDetail,
+ * StatusCode, Range, AccountBank, AccountType, AgeRange, BestFrameBase64, Extra, ...); owned by
+ * o, NUL-terminated; *len its length (len may be NULL). */
+TCF_API const char *tcf_check_outcome_json(const tcf_check_outcome *o, size_t *len);
+/* Wipes the text (identity data) and frees; accepts NULL. */
+TCF_API void tcf_check_outcome_free(tcf_check_outcome *o);
 
 #ifdef __cplusplus
 }

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define TC3_ALGORITHM "TC3-HMAC-SHA256"
@@ -739,4 +740,48 @@ int tcfp_sign_ex(tcf_signature **out, const tcf_sign_input *in, const unsigned c
 int tcf_sign(tcf_signature **out, const tcf_sign_input *in, tcf_error *err)
 {
     return tcfp_sign_ex(out, in, NULL, NULL, err);
+}
+
+int tcf_sign_split_signed_headers(tcf_header *extra, size_t *count, char *list_copy,
+                                  const char *(*value_of)(void *user, const char *name), void *user,
+                                  tcf_error *err)
+{
+    if (count)
+        *count = 0;
+    if (extra == NULL || count == NULL || list_copy == NULL || value_of == NULL)
+        return tcfp_fail(err, TCF_EINVAL, "tcf_sign_split_signed_headers: NULL argument");
+    int seen_content_type = 0, seen_host = 0;
+    size_t n = 0;
+    char *p = list_copy;
+    for (;;) {
+        char *end = strchr(p, ';');
+        if (end)
+            *end = '\0';
+        if (*p == '\0')
+            return tcfp_fail(err, TCF_EINVAL, "signed_headers has an empty name");
+        if (strcasecmp(p, "content-type") == 0) {
+            seen_content_type = 1;
+        } else if (strcasecmp(p, "host") == 0) {
+            seen_host = 1;
+        } else {
+            const char *value = value_of(user, p);
+            if (value == NULL)
+                return tcfp_fail(err, TCF_EINVAL,
+                                 "signed header \"%.64s\" has no value: besides content-type and "
+                                 "host, only x-tc-action, x-tc-region, x-tc-version, "
+                                 "x-tc-language, x-tc-token and x-tc-timestamp can be signed, "
+                                 "with the value of the input of the same name",
+                                 p);
+            extra[n].name = p;
+            extra[n].value = value;
+            n++;
+        }
+        if (end == NULL)
+            break;
+        p = end + 1;
+    }
+    if (!seen_content_type || !seen_host)
+        return tcfp_fail(err, TCF_EINVAL, "signed_headers must include content-type and host");
+    *count = n;
+    return 0;
 }

@@ -221,6 +221,17 @@ static const char *header_value(json_t *obj, input *x, const char *name)
     return NULL;
 }
 
+typedef struct header_source {
+    json_t *obj;
+    input *x;
+} header_source;
+
+static const char *value_of(void *user, const char *name)
+{
+    header_source *src = user;
+    return header_value(src->obj, src->x, name);
+}
+
 static int get_signed_headers(json_t *obj, input *x, char *msg, size_t cap)
 {
     const char *list;
@@ -234,39 +245,12 @@ static int get_signed_headers(json_t *obj, input *x, char *msg, size_t cap)
         snprintf(msg, cap, "out of memory");
         return -1;
     }
-    int seen_content_type = 0, seen_host = 0;
-    char *p = x->signed_headers_copy;
-    for (;;) {
-        char *end = strchr(p, ';');
-        if (end)
-            *end = '\0';
-        if (*p == '\0') {
-            snprintf(msg, cap, "\"signed_headers\" has an empty name");
-            return -1;
-        }
-        if (strcasecmp(p, "content-type") == 0) {
-            seen_content_type = 1;
-        } else if (strcasecmp(p, "host") == 0) {
-            seen_host = 1;
-        } else {
-            const char *value = header_value(obj, x, p);
-            if (value == NULL) {
-                snprintf(msg, cap,
-                         "signed header \"%.64s\" has no value in the input (give it in "
-                         "\"headers\")",
-                         p);
-                return -1;
-            }
-            x->extra[x->extra_count].name = p;
-            x->extra[x->extra_count].value = value;
-            x->extra_count++;
-        }
-        if (end == NULL)
-            break;
-        p = end + 1;
-    }
-    if (!seen_content_type || !seen_host) {
-        snprintf(msg, cap, "\"signed_headers\" must include content-type and host");
+    header_source src = {obj, x};
+    tcf_error err;
+    tcf_error_clear(&err);
+    if (tcf_sign_split_signed_headers(x->extra, &x->extra_count, x->signed_headers_copy, value_of,
+                                      &src, &err) != 0) {
+        snprintf(msg, cap, "%s", err.message);
         return -1;
     }
     x->in.extra_signed_headers = x->extra;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #define EXAMPLE_ID "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE"
@@ -1270,3 +1271,46 @@ TCFT_TEST(sign_allocation_failure_v1)
     TCFT_CHECK(survives_allocation_failures(&in, NULL, "signature"));
 }
 #endif
+
+static const char *split_value_of(void *user, const char *name)
+{
+    (void)user;
+    if (strcasecmp(name, "x-tc-action") == 0)
+        return "DetectAuth";
+    if (strcasecmp(name, "x-tc-timestamp") == 0)
+        return "1700000000";
+    return NULL;
+}
+
+/* The signed-headers list of test vectors and tools, split once for tcf-sign, Python and Lua. */
+TCFT_TEST(sign_split_signed_headers)
+{
+    tcf_header extra[8];
+    size_t n = 99;
+    tcf_error err;
+    char list[] = "content-type;host;X-TC-Action;x-tc-timestamp";
+    tcf_error_clear(&err);
+    TCFT_CHECK(tcf_sign_split_signed_headers(extra, &n, list, split_value_of, NULL, &err) == 0);
+    TCFT_CHECK(n == 2);
+    TCFT_CHECK_STR(extra[0].name, "X-TC-Action");
+    TCFT_CHECK_STR(extra[0].value, "DetectAuth");
+    TCFT_CHECK_STR(extra[1].name, "x-tc-timestamp");
+    TCFT_CHECK_STR(extra[1].value, "1700000000");
+    char missing[] = "content-type;x-tc-action";
+    tcf_error_clear(&err);
+    TCFT_CHECK(tcf_sign_split_signed_headers(extra, &n, missing, split_value_of, NULL, &err) ==
+               TCF_EINVAL);
+    TCFT_CHECK(n == 0 && strstr(err.message, "content-type and host") != NULL);
+    char empty[] = "content-type;;host";
+    tcf_error_clear(&err);
+    TCFT_CHECK(tcf_sign_split_signed_headers(extra, &n, empty, split_value_of, NULL, &err) ==
+               TCF_EINVAL);
+    TCFT_CHECK(strstr(err.message, "empty name") != NULL);
+    char unknown[] = "content-type;host;x-custom";
+    tcf_error_clear(&err);
+    TCFT_CHECK(tcf_sign_split_signed_headers(extra, &n, unknown, split_value_of, NULL, &err) ==
+               TCF_EINVAL);
+    TCFT_CHECK(strstr(err.message, "\"x-custom\" has no value") != NULL);
+    TCFT_CHECK(tcf_sign_split_signed_headers(NULL, &n, unknown, split_value_of, NULL, NULL) ==
+               TCF_EINVAL);
+}

@@ -526,6 +526,17 @@ static const char *signed_header_value(const char *name, const char *const *s,
     return NULL;
 }
 
+typedef struct header_values {
+    const char *const *s;
+    const char *timestamp_text;
+} header_values;
+
+static const char *header_value_of(void *user, const char *name)
+{
+    const header_values *v = user;
+    return signed_header_value(name, v->s, v->timestamp_text);
+}
+
 static int sign_signed_headers(core_state *st, sign_scratch *x, tcf_sign_input *in,
                                const char *list, const char *const *s, const char *timestamp_text)
 {
@@ -537,42 +548,14 @@ static int sign_signed_headers(core_state *st, sign_scratch *x, tcf_sign_input *
         return -1;
     }
     memcpy(x->signed_headers, list, len + 1);
-    int seen_content_type = 0, seen_host = 0;
+    header_values values = {s, timestamp_text};
     size_t count = 0;
-    char *p = x->signed_headers;
-    for (;;) {
-        char *end = strchr(p, ';');
-        if (end)
-            *end = '\0';
-        if (*p == '\0') {
-            raise_local(st, TCF_EINVAL, "signed_headers has an empty name");
-            return -1;
-        }
-        if (strcasecmp(p, "content-type") == 0) {
-            seen_content_type = 1;
-        } else if (strcasecmp(p, "host") == 0) {
-            seen_host = 1;
-        } else {
-            const char *value = signed_header_value(p, s, timestamp_text);
-            if (value == NULL) {
-                raise_local(st, TCF_EINVAL,
-                            "signed header \"%.64s\" has no value: besides content-type and "
-                            "host, only x-tc-action, x-tc-region, x-tc-version, x-tc-language, "
-                            "x-tc-token and x-tc-timestamp can be signed, with the value of the "
-                            "keyword of the same name",
-                            p);
-                return -1;
-            }
-            x->extra[count].name = p;
-            x->extra[count].value = value;
-            count++;
-        }
-        if (end == NULL)
-            break;
-        p = end + 1;
-    }
-    if (!seen_content_type || !seen_host) {
-        raise_local(st, TCF_EINVAL, "signed_headers must include content-type and host");
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc = tcf_sign_split_signed_headers(x->extra, &count, x->signed_headers, header_value_of,
+                                           &values, &err);
+    if (rc != 0) {
+        raise_tcf(st, &err, rc);
         return -1;
     }
     in->extra_signed_headers = x->extra;
