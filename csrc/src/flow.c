@@ -127,8 +127,9 @@ int tcf_result_plan(char *out, size_t out_cap, tcf_session_kind kind, const char
 
 /* ---- result request bodies ---- */
 
-static void write_result(writer *w, const tcf_result_request *r)
+static void write_result(writer *w, const void *ctx)
 {
+    const tcf_result_request *r = ctx;
     int first = 1;
     char num[24];
     if (r->kind == TCF_SESSION_EID) {
@@ -152,16 +153,6 @@ static void write_result(writer *w, const tcf_result_request *r)
     put(w, "}", 1);
 }
 
-static int plain(const char *s)
-{
-    if (s == NULL || *s == '\0')
-        return 0;
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return 0;
-    return 1;
-}
-
 int tcf_result_body(char **json_out, size_t *len, const tcf_result_request *r, tcf_error *err)
 {
     if (json_out)
@@ -177,11 +168,11 @@ int tcf_result_body(char **json_out, size_t *len, const tcf_result_request *r, t
         return rc;
     int eid = r->kind == TCF_SESSION_EID;
     const char *tname = eid ? "EidToken" : "BizToken";
-    if (!plain(r->token) || check_text(tname, r->token, 0, 0, NULL) != 0)
+    if (!plain_text(r->token) || check_text(tname, r->token, 0, 0, NULL) != 0)
         return tcfp_fail(err, TCF_EINVAL, "%s is required (non-empty UTF-8 text)", tname);
     if (eid && r->rule_id != NULL)
         return tcfp_fail(err, TCF_EINVAL, "GetEidResult takes no RuleId");
-    if (!eid && (!plain(r->rule_id) || check_text("RuleId", r->rule_id, 0, 0, NULL) != 0))
+    if (!eid && (!plain_text(r->rule_id) || check_text("RuleId", r->rule_id, 0, 0, NULL) != 0))
         return tcfp_fail(err, TCF_EINVAL,
                          "RuleId is required (the one the BizToken was created with)");
     int has[10] = {0};
@@ -210,18 +201,7 @@ int tcf_result_body(char **json_out, size_t *len, const tcf_result_request *r, t
     if ((r->cut_id_card_image >= 0 || r->need_id_card_avatar >= 0) && !everything && !has[2])
         return tcfp_fail(err, TCF_EINVAL,
                          "IsCutIdCardImage / IsNeedIdCardAvatar need InfoType 2 (ID card)");
-    writer w = {NULL, 0};
-    write_result(&w, r);
-    w.out = tcfp_malloc(w.len + 1);
-    if (w.out == NULL)
-        return tcfp_fail(err, TCF_ENOMEM, "out of memory");
-    w.len = 0;
-    write_result(&w, r);
-    w.out[w.len] = '\0';
-    *json_out = w.out;
-    if (len)
-        *len = w.len;
-    return 0;
+    return write_alloc(json_out, len, write_result, r, err);
 }
 
 /* ---- CheckEidTokenStatus ---- */
@@ -281,8 +261,12 @@ tcf_poll_action tcf_eid_poll_after_error(int error_code, int retryable, int cons
 {
     if (error_code == TCF_ETOKEN_EXPIRED)
         return TCF_POLL_TIMEOUT;
-    int transient = retryable || error_code == TCF_ETRANSPORT || error_code == TCF_ETIMEOUT ||
-                    error_code == TCF_ETHROTTLED;
+    /* CheckEidTokenStatus is a read: a failure is transient when the read retry rule says so */
+    tcf_error e;
+    tcf_error_clear(&e);
+    e.code = error_code;
+    e.retryable = retryable;
+    int transient = tcf_retry_decide(TCF_RETRY_READ, &e, 0) == TCF_RETRY_YES;
     if (transient && consecutive_errors >= 1 && consecutive_errors <= POLL_TOLERATED_ERRORS)
         return TCF_POLL_CONTINUE;
     return TCF_POLL_FAIL;

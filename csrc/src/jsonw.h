@@ -11,40 +11,29 @@
 
 /* ---- UTF-8 ---- */
 
-/* The number of code points of a valid UTF-8 string (no overlong forms, surrogates or code
- * points above U+10FFFF), or SIZE_MAX when it is not valid. */
+/* The number of code points of a valid UTF-8 string (the core's rules:
+ * tcfp_utf8_valid_prefix), or SIZE_MAX when it is not valid. */
 static inline size_t utf8_count(const char *text, size_t n)
 {
     const unsigned char *s = (const unsigned char *)text;
+    if (tcfp_utf8_valid_prefix(s, n) != n)
+        return SIZE_MAX;
     size_t count = 0;
-    for (size_t i = 0; i < n; count++) {
-        unsigned char c = s[i];
-        size_t extra;
-        uint32_t cp, min;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            extra = 1, cp = c & 0x1Fu, min = 0x80;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            extra = 2, cp = c & 0x0Fu, min = 0x800;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            extra = 3, cp = c & 0x07u, min = 0x10000;
-        } else {
-            return SIZE_MAX;
-        }
-        if (n - i <= extra)
-            return SIZE_MAX;
-        for (size_t k = 1; k <= extra; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return SIZE_MAX;
-            cp = (cp << 6) | (s[i + k] & 0x3Fu);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return SIZE_MAX;
-        i += extra + 1;
-    }
+    for (size_t i = 0; i < n; i++)
+        count += (s[i] & 0xC0) != 0x80; /* every byte but continuation bytes starts one */
     return count;
+}
+
+/* A usable token / RuleId / MerchantId: non-empty, no control characters (UTF-8 validity is
+ * checked separately). */
+static inline int plain_text(const char *s)
+{
+    if (s == NULL || *s == '\0')
+        return 0;
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 0;
+    return 1;
 }
 
 /* ---- a two-pass writer: out NULL measures, otherwise writes ---- */
@@ -137,6 +126,26 @@ static inline int check_text(const char *field, const char *s, size_t max_bytes,
         return tcfp_fail(err, TCF_EINVAL, "%s is longer than %zu bytes", field, max_bytes);
     if (max_chars && chars > max_chars)
         return tcfp_fail(err, TCF_EINVAL, "%s is longer than %zu characters", field, max_chars);
+    return 0;
+}
+
+/* Allocates and writes a text with the two-pass writer fn(w, ctx): *json_out NUL-terminated,
+ * *len (optional) its length. */
+static inline int write_alloc(char **json_out, size_t *len, void (*fn)(writer *, const void *),
+                              const void *ctx, tcf_error *err)
+{
+    writer w = {NULL, 0};
+    fn(&w, ctx);
+    size_t total = w.len;
+    w.out = tcfp_malloc(total + 1);
+    if (w.out == NULL)
+        return tcfp_fail(err, TCF_ENOMEM, "out of memory");
+    w.len = 0;
+    fn(&w, ctx);
+    w.out[w.len] = '\0';
+    *json_out = w.out;
+    if (len)
+        *len = w.len;
     return 0;
 }
 

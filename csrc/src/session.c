@@ -224,25 +224,6 @@ static void identity_wipe(identity *id)
     tcfp_wipe(id, sizeof *id);
 }
 
-/* Allocates and writes a body with the two-pass writer fn(w, ctx). */
-static int write_alloc(char **json_out, size_t *len, void (*fn)(writer *, const void *),
-                       const void *ctx, tcf_error *err)
-{
-    writer w = {NULL, 0};
-    fn(&w, ctx);
-    size_t total = w.len;
-    w.out = tcfp_malloc(total + 1);
-    if (w.out == NULL)
-        return tcfp_fail(err, TCF_ENOMEM, "out of memory");
-    w.len = 0;
-    fn(&w, ctx);
-    w.out[w.len] = '\0';
-    *json_out = w.out;
-    if (len)
-        *len = w.len;
-    return 0;
-}
-
 /* ---- DetectAuth body ---- */
 
 typedef struct detect_auth_ctx {
@@ -582,18 +563,6 @@ void tcf_session_free(tcf_session *s)
     tcfp_free(s->url);
     tcfp_free(s->extra);
     tcfp_free(s);
-}
-
-/* A usable token / RuleId: non-empty, no control characters (UTF-8 validity is jansson's or the
- * caller's concern). */
-static int plain_text(const char *s)
-{
-    if (s == NULL || *s == '\0')
-        return 0;
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return 0;
-    return 1;
 }
 
 static const char *token_name(tcf_session_kind kind)

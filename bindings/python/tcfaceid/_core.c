@@ -1104,6 +1104,19 @@ static int seconds_ms(PyObject *v, const char *name, long *out)
     return 0;
 }
 
+/* The index of a dict key among the option names keys[0..n), or -1 with TypeError (unknown or
+ * not a str). */
+static Py_ssize_t option_index(PyObject *key, const char *const *keys, size_t n, const char *what)
+{
+    const char *k = PyUnicode_Check(key) ? PyUnicode_AsUTF8(key) : NULL;
+    for (size_t i = 0; k != NULL && i < n; i++)
+        if (strcmp(keys[i], k) == 0)
+            return (Py_ssize_t)i;
+    if (!PyErr_Occurred())
+        PyErr_Format(PyExc_TypeError, "unknown %s option %R", what, key);
+    return -1;
+}
+
 static int get_retry(PyObject *obj, tcf_retry_options *o)
 {
     static const char *const keys[] = {"max_attempts", "base_delay",    "throttle_delay",
@@ -1119,15 +1132,9 @@ static int get_retry(PyObject *obj, tcf_retry_options *o)
     PyObject *key, *value;
     Py_ssize_t pos = 0;
     while (PyDict_Next(obj, &pos, &key, &value)) {
-        const char *k = PyUnicode_Check(key) ? PyUnicode_AsUTF8(key) : NULL;
-        size_t i = 0;
-        while (k != NULL && i < sizeof keys / sizeof keys[0] && strcmp(keys[i], k) != 0)
-            i++;
-        if (k == NULL || i == sizeof keys / sizeof keys[0]) {
-            if (!PyErr_Occurred())
-                PyErr_Format(PyExc_TypeError, "unknown retry option %R", key);
+        Py_ssize_t i = option_index(key, keys, sizeof keys / sizeof keys[0], "retry");
+        if (i < 0)
             return -1;
-        }
         if (value == Py_None)
             continue;
         long long n;
@@ -1203,15 +1210,9 @@ static int get_encryption(core_state *st, PyObject *obj, tcf_encryption_options 
     PyObject *key, *value;
     Py_ssize_t pos = 0;
     while (PyDict_Next(obj, &pos, &key, &value)) {
-        const char *k = PyUnicode_Check(key) ? PyUnicode_AsUTF8(key) : NULL;
-        size_t i = 0;
-        while (k != NULL && i < sizeof keys / sizeof keys[0] && strcmp(keys[i], k) != 0)
-            i++;
-        if (k == NULL || i == sizeof keys / sizeof keys[0]) {
-            if (!PyErr_Occurred())
-                PyErr_Format(PyExc_TypeError, "unknown encryption option %R", key);
+        Py_ssize_t i = option_index(key, keys, sizeof keys / sizeof keys[0], "encryption");
+        if (i < 0)
             return -1;
-        }
         if (value == Py_None)
             continue;
         const char *text = NULL;
