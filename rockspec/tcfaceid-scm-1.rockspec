@@ -43,6 +43,7 @@ build = {
          sources = {
             "bindings/lua/tcfaceid_core.c",
             "csrc/src/base.c",
+            "csrc/src/check.c",
             "csrc/src/config.c",
             "csrc/src/credentials.c",
             "csrc/src/crypto.c",

@@ -59,6 +59,7 @@
 #define MT_CONFIG "tcfaceid.config"
 #define MT_CLIENT "tcfaceid.client"
 #define MT_BOX "tcfaceid.box"
+#define MT_OUTCOME "tcfaceid.outcome"
 
 /* The JSON null sentinel: its address, as a light userdata. */
 static char null_sentinel;
@@ -2830,6 +2831,496 @@ static int core_parse_redirect(lua_State *L)
 }
 
 /* ---------------------------------------------------------------------------------------------
+ * Element checks and PaaS calls: bodies, outcomes, routing, prices
+ * ------------------------------------------------------------------------------------------- */
+
+static void release_outcome(void *p)
+{
+    tcf_check_outcome_free(p);
+}
+
+/* The keys of a check's parameter table (core.check_body, client:check); the last two are the
+ * per-call options, taken by client:check only. */
+enum {
+    CK_ID_CARD,
+    CK_NAME,
+    CK_PHONE,
+    CK_BANK_CARD,
+    CK_VALIDITY_BEGIN,
+    CK_VALIDITY_END,
+    CK_LIVENESS_TYPE,
+    CK_VALIDATE_DATA,
+    CK_VIDEO, /* video, video_path, video_base64, video_url: in this order */
+    CK_VIDEO_PATH,
+    CK_VIDEO_BASE64,
+    CK_VIDEO_URL,
+    CK_IMAGE, /* likewise */
+    CK_IMAGE_PATH,
+    CK_IMAGE_BASE64,
+    CK_IMAGE_URL,
+    CK_BEST_FRAME_NUM,
+    CK_DETAILED,
+    CK_EXTRA,
+    CK_ROUTE,
+    CK_PARAM_COUNT,
+    CK_ENCRYPT = CK_PARAM_COUNT,
+    CK_RETRY,
+    CK_COUNT
+};
+
+static const char *const check_keys[CK_COUNT] = {
+    [CK_ID_CARD] = "id_card",
+    [CK_NAME] = "name",
+    [CK_PHONE] = "phone",
+    [CK_BANK_CARD] = "bank_card",
+    [CK_VALIDITY_BEGIN] = "validity_begin",
+    [CK_VALIDITY_END] = "validity_end",
+    [CK_LIVENESS_TYPE] = "liveness_type",
+    [CK_VALIDATE_DATA] = "validate_data",
+    [CK_VIDEO] = "video",
+    [CK_VIDEO_PATH] = "video_path",
+    [CK_VIDEO_BASE64] = "video_base64",
+    [CK_VIDEO_URL] = "video_url",
+    [CK_IMAGE] = "image",
+    [CK_IMAGE_PATH] = "image_path",
+    [CK_IMAGE_BASE64] = "image_base64",
+    [CK_IMAGE_URL] = "image_url",
+    [CK_BEST_FRAME_NUM] = "best_frame_num",
+    [CK_DETAILED] = "detailed",
+    [CK_EXTRA] = "extra",
+    [CK_ROUTE] = "route",
+    [CK_ENCRYPT] = "encrypt",
+    [CK_RETRY] = "retry",
+};
+
+/* A video or an image from the four keys at base + first (raw bytes, path, base64 text, URL);
+ * the strings stay on the stack, where *m borrows them. */
+static void get_media(args *a, int base, int first, tcf_media *m)
+{
+    int given = 0;
+    size_t len = 0;
+    const char *bytes = get_bytes(a, base + first, check_keys[first], 1, &len);
+    if (bytes != NULL) {
+        given++;
+        if (len == 0)
+            args_fail(a, "%s is empty (give the file's bytes)", check_keys[first]);
+        m->bytes = bytes;
+        m->bytes_len = len;
+    }
+    m->path = get_text(a, base + first + 1, check_keys[first + 1], 1);
+    if (m->path != NULL)
+        given++;
+    const char *b64 = get_bytes(a, base + first + 2, check_keys[first + 2], 1, &len);
+    if (b64 != NULL) {
+        given++;
+        if (len == 0)
+            args_fail(a, "%s is empty", check_keys[first + 2]);
+        m->base64 = b64;
+        m->base64_len = len;
+    }
+    m->url = get_text(a, base + first + 3, check_keys[first + 3], 1);
+    if (m->url != NULL)
+        given++;
+    if (given > 1)
+        args_fail(a, "give only one of %s, %s, %s and %s", check_keys[first], check_keys[first + 1],
+                  check_keys[first + 2], check_keys[first + 3]);
+}
+
+/* detailed (a boolean or nil) -> VerifyMode: 1 detailed, -1 left out (simple). */
+static int verify_mode_of(args *a, int idx)
+{
+    return get_flag(a, idx, "detailed") == 1 ? 1 : -1;
+}
+
+/* The parameters at base (get_fields over check_keys) into *p. */
+static void get_check_params(args *a, int base, tcf_check_params *p)
+{
+    tcf_check_params d = TCF_CHECK_PARAMS_INIT;
+    *p = d;
+    p->id_card = get_text(a, base + CK_ID_CARD, "id_card", 1);
+    p->name = get_text(a, base + CK_NAME, "name", 1);
+    p->phone = get_text(a, base + CK_PHONE, "phone", 1);
+    p->bank_card = get_text(a, base + CK_BANK_CARD, "bank_card", 1);
+    p->validity_begin = get_text(a, base + CK_VALIDITY_BEGIN, "validity_begin", 1);
+    p->validity_end = get_text(a, base + CK_VALIDITY_END, "validity_end", 1);
+    p->liveness_type = get_text(a, base + CK_LIVENESS_TYPE, "liveness_type", 1);
+    p->validate_data = get_text(a, base + CK_VALIDATE_DATA, "validate_data", 1);
+    get_media(a, base, CK_VIDEO, &p->video);
+    get_media(a, base, CK_IMAGE, &p->image);
+    p->best_frame_num = get_small_int(a, base + CK_BEST_FRAME_NUM, "best_frame_num", 0);
+    p->verify_mode = verify_mode_of(a, base + CK_DETAILED);
+    p->extra = get_text(a, base + CK_EXTRA, "extra", 1);
+    const char *route = get_text(a, base + CK_ROUTE, "route", 1);
+    if (route != NULL) {
+        if (strcmp(route, "auto") == 0)
+            p->phone_route = TCF_PHONE_ROUTE_AUTO;
+        else if (strcmp(route, "generic") == 0)
+            p->phone_route = TCF_PHONE_ROUTE_GENERIC;
+        else
+            args_fail(a, "route must be \"auto\" or \"generic\"");
+    }
+}
+
+/* core.check_body(action, t[, today]) -> body | nil, err: the exact body of one check, every
+ * input validated first (today: Unix seconds for the birth-date check; default now, 0 skips). */
+static int core_check_body(lua_State *L)
+{
+    args a;
+    args_init(&a, L, "check_body");
+    const char *action = get_text(&a, 1, "action", 0);
+    long long today = is_absent(L, 3) ? (long long)time(NULL) : get_integer(&a, 3, "today", 0, 0);
+    int base = get_fields(&a, 2, check_keys, CK_PARAM_COUNT);
+    tcf_check_params p;
+    get_check_params(&a, base, &p);
+    if (a.failed)
+        return args_result(&a);
+    box *b = box_push(L, release_string);
+    char *json = NULL;
+    size_t len = 0;
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc = tcf_check_body(&json, &len, action, &p, today, &err);
+    return body_result(L, b, rc, json, len, &err);
+}
+
+/* Pushes the Lua value of a JSON text (the Response object when it is a {"Response": {...}}
+ * envelope), or nothing and 0 when it cannot be decoded. */
+static int push_response_table(lua_State *L, const char *json, size_t len)
+{
+    box *b = box_push(L, release_json);
+    json_error_t e;
+    b->p = json_loadb(json, len, JSON_ALLOW_NUL, &e);
+    json_t *root = b->p;
+    if (root == NULL) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    json_t *inner = json_object_get(root, "Response");
+    if (json_is_object(root) && json_object_size(root) == 1 && json_is_object(inner))
+        root = inner;
+    if (dec_value(L, root, 0) != 0) {
+        box_done(b);
+        lua_pop(L, 1);
+        return 0;
+    }
+    box_done(b);
+    lua_remove(L, -2); /* the box */
+    return 1;
+}
+
+/* Pushes the outcome table: action, status, matched, result, billed, meaning, sim,
+ * sim_threshold, request_id, response (metatable core.outcome_mt). */
+static void push_outcome(lua_State *L, const tcf_check_outcome *o)
+{
+    lua_createtable(L, 0, 10);
+    set_string(L, "action", tcf_check_outcome_action(o));
+    const char *status = tcf_check_status_name(tcf_check_outcome_status(o));
+    set_string(L, "status", status != NULL ? status : "unknown");
+    int matched = tcf_check_outcome_matched(o);
+    if (matched >= 0) {
+        lua_pushboolean(L, matched);
+        lua_setfield(L, -2, "matched");
+    }
+    const char *result = tcf_check_outcome_result(o);
+    set_string(L, "result", result != NULL ? result : "");
+    int billed = tcf_check_outcome_billed(o);
+    if (billed >= 0) {
+        lua_pushboolean(L, billed);
+        lua_setfield(L, -2, "billed");
+    }
+    set_string(L, "meaning", tcf_check_outcome_meaning(o));
+    double sim = 0;
+    if (tcf_check_outcome_sim(o, &sim) == 0) {
+        lua_pushnumber(L, (lua_Number)sim);
+        lua_setfield(L, -2, "sim");
+    }
+    double threshold = tcf_check_outcome_sim_threshold(o);
+    if (threshold >= 0) {
+        lua_pushnumber(L, (lua_Number)threshold);
+        lua_setfield(L, -2, "sim_threshold");
+    }
+    const char *rid = tcf_check_outcome_request_id(o);
+    if (rid != NULL && rid[0] != '\0')
+        set_string(L, "request_id", rid);
+    size_t len = 0;
+    const char *json = tcf_check_outcome_json(o, &len);
+    if (json != NULL && push_response_table(L, json, len))
+        lua_setfield(L, -2, "response");
+    luaL_getmetatable(L, MT_OUTCOME);
+    lua_setmetatable(L, -2);
+}
+
+/* outcome_mt.__tostring: the action, status, result, billed and sim only (never the response,
+ * which may hold identity data). */
+static int outcome_tostring(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    static const char *const keys[] = {"action", "status", "result", "billed", "sim"};
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addstring(&b, "tcfaceid.outcome(");
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if (i > 0)
+            luaL_addstring(&b, ", ");
+        luaL_addstring(&b, keys[i]);
+        luaL_addstring(&b, "=");
+        lua_getfield(L, 1, keys[i]);
+        char text[64];
+        switch (lua_type(L, -1)) {
+        case LUA_TSTRING:
+            snprintf(text, sizeof text, "%.40s", lua_tostring(L, -1));
+            break;
+        case LUA_TBOOLEAN:
+            snprintf(text, sizeof text, "%s", lua_toboolean(L, -1) ? "true" : "false");
+            break;
+        case LUA_TNUMBER:
+            snprintf(text, sizeof text, "%.2f", (double)lua_tonumber(L, -1));
+            break;
+        default:
+            snprintf(text, sizeof text, "nil");
+            break;
+        }
+        lua_pop(L, 1);
+        luaL_addstring(&b, text);
+    }
+    luaL_addstring(&b, ")");
+    luaL_pushresult(&b);
+    return 1;
+}
+
+/* A response argument: JSON text (the Response object or the {"Response": ...} envelope). */
+static const char *get_response_json(args *a, int idx, size_t *len)
+{
+    return get_bytes(a, idx, "response_json", 0, len);
+}
+
+/* core.check_outcome(action, response_json) -> outcome | nil, err */
+static int core_check_outcome(lua_State *L)
+{
+    args a;
+    args_init(&a, L, "check_outcome");
+    const char *action = get_text(&a, 1, "action", 0);
+    size_t len;
+    const char *json = get_response_json(&a, 2, &len);
+    if (a.failed)
+        return args_result(&a);
+    box *b = box_push(L, release_outcome);
+    tcf_check_outcome *o = NULL;
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc = tcf_check_outcome_from_json(&o, action, json, len, &err);
+    if (rc != 0)
+        return fail(L, &err, rc);
+    b->p = o;
+    push_outcome(L, o);
+    box_done(b);
+    return 1;
+}
+
+/* core.check_outcome_from_api_error(action, api_code[, request_id]) -> outcome | false (the
+ * error is not a business result of the action) | nil, err */
+static int core_check_outcome_from_api_error(lua_State *L)
+{
+    args a;
+    args_init(&a, L, "check_outcome_from_api_error");
+    const char *action = get_text(&a, 1, "action", 0);
+    const char *code = get_text(&a, 2, "api_code", 0);
+    const char *rid = get_text(&a, 3, "request_id", 1);
+    if (a.failed)
+        return args_result(&a);
+    box *b = box_push(L, release_outcome);
+    tcf_check_outcome *o = NULL;
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc = tcf_check_outcome_from_api_error(&o, action, code, rid != NULL ? rid : "", &err);
+    if (rc != 0)
+        return fail(L, &err, rc);
+    b->p = o;
+    if (o == NULL) {
+        lua_pushboolean(L, 0);
+        return 1;
+    }
+    push_outcome(L, o);
+    box_done(b);
+    return 1;
+}
+
+/* core.live_code(response_json) -> "1234" | nil, err */
+static int core_live_code(lua_State *L)
+{
+    args a;
+    args_init(&a, L, "live_code");
+    size_t len;
+    const char *json = get_response_json(&a, 1, &len);
+    char code[5];
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc = tcf_live_code_from_json(code, json, len, &err);
+    if (rc != 0)
+        return fail(L, &err, rc);
+    lua_pushstring(L, code);
+    return 1;
+}
+
+/* core.action_sequence(response_json) -> "2,1" | nil, err */
+static int core_action_sequence(lua_State *L)
+{
+    args a;
+    args_init(&a, L, "action_sequence");
+    size_t len;
+    const char *json = get_response_json(&a, 1, &len);
+    char seq[64];
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc = tcf_action_sequence_from_json(seq, sizeof seq, json, len, &err);
+    if (rc != 0)
+        return fail(L, &err, rc);
+    lua_pushstring(L, seq);
+    return 1;
+}
+
+/* core.phone_route(phone[, detailed]) -> action name */
+static int core_phone_route(lua_State *L)
+{
+    args a;
+    args_init(&a, L, "phone_route");
+    const char *phone = get_text(&a, 1, "phone", 0);
+    int mode = verify_mode_of(&a, 2);
+    const char *action = tcf_phone_route_action(a.failed ? "" : phone, mode);
+    lua_pushstring(L, action != NULL ? action : "PhoneVerification");
+    return 1;
+}
+
+/* core.phone_recent_range(phone) -> true | false | nil (not a valid number) */
+static int core_phone_recent_range(lua_State *L)
+{
+    args a;
+    args_init(&a, L, "phone_recent_range");
+    const char *phone = get_text(&a, 1, "phone", 0);
+    int r = a.failed ? -1 : tcf_phone_recent_range(phone);
+    if (r < 0)
+        lua_pushnil(L);
+    else
+        lua_pushboolean(L, r);
+    return 1;
+}
+
+/* fen -> "12.34" (CNY) */
+static void push_cny(lua_State *L, long long fen)
+{
+    char text[40];
+    snprintf(text, sizeof text, "%s%lld.%02lld", fen < 0 ? "-" : "", llabs(fen) / 100,
+             llabs(fen) % 100);
+    lua_pushstring(L, text);
+}
+
+static void set_money(lua_State *L, const char *key, long long fen)
+{
+    char name[32];
+    compat_pushinteger(L, fen);
+    snprintf(name, sizeof name, "%s_fen", key);
+    lua_setfield(L, -2, name);
+    push_cny(L, fen);
+    lua_setfield(L, -2, key);
+}
+
+/* core.estimate_cost(action, calls[, detailed]) -> {action, calls, per_call, per_call_fen,
+ * postpaid, postpaid_fen, best, best_fen, packages = {{size, count, price, price_fen}...},
+ * postpaid_calls} (CNY strings and integer fen) | nil, err */
+static int core_estimate_cost(lua_State *L)
+{
+    args a;
+    args_init(&a, L, "estimate_cost");
+    const char *action = get_text(&a, 1, "action", 0);
+    long long calls = get_integer(&a, 2, "calls", 0, 0);
+    int mode = verify_mode_of(&a, 3);
+    if (a.failed)
+        return args_result(&a);
+    tcf_cost_estimate est;
+    memset(&est, 0, sizeof est);
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc = tcf_estimate_cost(&est, action, mode, calls, &err);
+    if (rc != 0)
+        return fail(L, &err, rc);
+    lua_createtable(L, 0, 12);
+    set_string(L, "action", action);
+    compat_pushinteger(L, est.calls);
+    lua_setfield(L, -2, "calls");
+    set_money(L, "per_call", est.per_call_fen);
+    set_money(L, "postpaid", est.postpaid_fen);
+    set_money(L, "best", est.best_fen);
+    size_t kinds = est.package_kinds;
+    if (kinds > sizeof est.packages / sizeof est.packages[0])
+        kinds = sizeof est.packages / sizeof est.packages[0];
+    lua_createtable(L, (int)kinds, 0);
+    push_array_mt(L);
+    lua_setmetatable(L, -2);
+    for (size_t i = 0; i < kinds; i++) {
+        lua_createtable(L, 0, 4);
+        compat_pushinteger(L, est.packages[i].size);
+        lua_setfield(L, -2, "size");
+        compat_pushinteger(L, est.packages[i].count);
+        lua_setfield(L, -2, "count");
+        set_money(L, "price", est.packages[i].price_fen);
+        lua_rawseti(L, -2, (int)(i + 1));
+    }
+    lua_setfield(L, -2, "packages");
+    compat_pushinteger(L, est.postpaid_calls);
+    lua_setfield(L, -2, "postpaid_calls");
+    return 1;
+}
+
+#if TCF_WITH_CURL
+
+/* cl:check(action, t[, fname]) -> outcome | nil, err: tcf_check (validation, body, the call
+ * with retries, QPS, encryption and daily limits, carrier routing, the typed outcome). t holds
+ * the parameters and the per-call options encrypt and retry. */
+static int client_check(lua_State *L)
+{
+    int closed;
+    lclient *c = client_open(L, &closed);
+    if (closed)
+        return closed;
+    const char *fname = lua_type(L, 4) == LUA_TSTRING ? lua_tostring(L, 4) : "client:check";
+    args a;
+    args_init(&a, L, fname);
+    const char *action = get_text(&a, 2, "action", 0);
+    int base = get_fields(&a, 3, check_keys, CK_COUNT);
+    tcf_check_params p;
+    get_check_params(&a, base, &p);
+    tcf_call_options call_opts = TCF_CALL_OPTIONS_INIT;
+    tcf_retry_options retry;
+    call_opts.encrypt = get_flag(&a, base + CK_ENCRYPT, "encrypt");
+    if (!is_absent(L, base + CK_RETRY)) {
+        get_retry(&a, base + CK_RETRY, &retry);
+        call_opts.retry = &retry;
+    }
+    if (a.failed)
+        return args_result(&a);
+    box *b = box_push(L, release_outcome);
+    tcf_check_outcome *o = NULL;
+    tcf_error err;
+    tcf_error_clear(&err);
+    lua_State *outer = c->L;
+    c->L = L;
+    c->busy++;
+    int rc = tcf_check(c->client, action, &p, &call_opts, &o, &err);
+    c->busy--;
+    c->L = outer;
+    b->p = o;
+    if (c->closed && c->busy == 0)
+        client_free_native(L, c);
+    if (rc != 0)
+        return fail(L, &err, rc);
+    push_outcome(L, o);
+    box_done(b);
+    return 1;
+}
+
+#endif
+
+/* ---------------------------------------------------------------------------------------------
  * Time
  * ------------------------------------------------------------------------------------------- */
 
@@ -2905,6 +3396,14 @@ static const luaL_Reg core_functions[] = {
     {"eid_status", core_eid_status},
     {"eid_poll_after_error", core_eid_poll_after_error},
     {"parse_redirect", core_parse_redirect},
+    {"check_body", core_check_body},
+    {"check_outcome", core_check_outcome},
+    {"check_outcome_from_api_error", core_check_outcome_from_api_error},
+    {"live_code", core_live_code},
+    {"action_sequence", core_action_sequence},
+    {"phone_route", core_phone_route},
+    {"phone_recent_range", core_phone_recent_range},
+    {"estimate_cost", core_estimate_cost},
     {"sleep", core_sleep},
     {"monotonic", core_monotonic},
     {"time", core_time},
@@ -2921,8 +3420,13 @@ static const luaL_Reg config_methods[] = {
 
 #if TCF_WITH_CURL
 static const luaL_Reg client_methods[] = {
-    {"call", client_call}, {"prepare", client_prepare}, {"endpoint", client_endpoint},
-    {"host", client_host}, {"close", client_close},     {NULL, NULL},
+    {"call", client_call},
+    {"check", client_check},
+    {"prepare", client_prepare},
+    {"endpoint", client_endpoint},
+    {"host", client_host},
+    {"close", client_close},
+    {NULL, NULL},
 };
 #endif
 
@@ -2974,6 +3478,21 @@ LUA_EXPORT int luaopen_tcfaceid_core(lua_State *L)
     lua_setfield(L, -2, "__tostring");
     set_string(L, "__name", MT_ERROR);
     lua_setfield(L, -2, "error_mt");
+    luaL_newmetatable(L, MT_OUTCOME);
+    lua_pushcfunction(L, outcome_tostring);
+    lua_setfield(L, -2, "__tostring");
+    set_string(L, "__name", MT_OUTCOME);
+    lua_setfield(L, -2, "outcome_mt");
+    lua_pushnumber(L, TCF_SIM_THRESHOLD);
+    lua_setfield(L, -2, "SIM_THRESHOLD");
+    lua_pushnumber(L, TCF_SIM_V1_FAR_1E3);
+    lua_setfield(L, -2, "SIM_V1_FAR_1E3");
+    lua_pushnumber(L, TCF_SIM_V1_FAR_1E4);
+    lua_setfield(L, -2, "SIM_V1_FAR_1E4");
+    compat_pushinteger(L, TCF_VIDEO_BASE64_MAX);
+    lua_setfield(L, -2, "VIDEO_BASE64_MAX");
+    compat_pushinteger(L, TCF_IMAGE_BASE64_MAX);
+    lua_setfield(L, -2, "IMAGE_BASE64_MAX");
     set_string(L, "_VERSION", TCF_VERSION_STRING);
     return 1;
 }

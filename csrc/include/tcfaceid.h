@@ -378,6 +378,10 @@ TCF_API void tcf_client_free(tcf_client *client);
  * (YYYYMMDD at offset 6, year >= 1900, not after the date of today_unix in China Standard Time,
  * UTC+8; today_unix 0 skips that check) and the check character. */
 TCF_API int tcf_check_id_card(const char *id, long long today_unix, tcf_error *err);
+/* The ID number as the service wants it: a trailing lower-case x becomes X, then
+ * tcf_check_id_card. out receives the 18 characters and a NUL (out is "" on failure). */
+TCF_API int tcf_normalize_id_card(char out[19], const char *id, long long today_unix,
+                                  tcf_error *err);
 /* Trims ASCII white space, turns look-alike dots (U+2022, U+30FB, U+FF0E, U+2027, U+22C5,
  * U+FF65, and '.' between two CJK ideographs) into U+00B7, then requires 2-32 code points of
  * CJK ideographs with single U+00B7 between parts. out receives the NUL-terminated UTF-8;
@@ -729,7 +733,9 @@ TCF_API tcf_retry_class tcf_action_retry_class(const char *action);
 /* The documented default QPS of an action (faceid-api.md §1); 0 when none is documented. */
 TCF_API int tcf_action_default_qps(const char *action);
 /* 1 when result (an element check's Response.Result) is the action's "daily identity limit"
- * code (faceid-api.md §4.6: IdCardVerification -7, CheckIdNameDate -8, ...), else 0. */
+ * code (faceid-api.md §4.6: IdCardVerification -7, CheckIdNameDate -8, ...), or
+ * FailedOperation.IdentityAuthLimitExceeded of LivenessRecognition, ImageRecognition(V2) and
+ * CheckIdCardInformation (the PaaS failures may come as Result), else 0. */
 TCF_API int tcf_daily_limit_result(const char *action, const char *result);
 /* The next 00:00 in Asia/Shanghai (UTC+8) after now_unix: when daily identity limits reset. */
 TCF_API long long tcf_next_shanghai_midnight(long long now_unix);
@@ -913,12 +919,13 @@ TCF_API int tcf_decrypt_response(char **json_out, size_t *len, const char *respo
  * ------------------------------------------------------------------------------------------- */
 
 /* What a Result says, per action (faceid-api.md §4.6, §4.2): the same code means different
- * things in different actions (-4 is a billed card problem in BankCard2EVerification, a bad card
- * number format in BankCardVerification, a billed mismatch in PhoneVerification). */
+ * things in different actions (-4 is billed wrong cardholder data in BankCard2EVerification, a bad
+ * card number format in BankCardVerification, a billed mismatch in PhoneVerification). */
 typedef enum tcf_check_status {
     TCF_CHECK_UNKNOWN = 0,             /* not in the action's documented table: decide nothing */
     TCF_CHECK_MATCHED = 1,             /* consistent / verified / PaaS "Success" */
-    TCF_CHECK_MISMATCHED = 2,          /* inconsistent, or (PaaS) the faces do not match */
+    TCF_CHECK_MISMATCHED = 2,          /* inconsistent (also the bank's "cardholder information
+                                        * wrong"), or (PaaS) the faces do not match */
     TCF_CHECK_ANSWERED = 3,            /* a lookup answered (MobileStatus, MobileNetworkTime-
                                         * Verification, CheckBankCardInformation 0; Minors-
                                         * Verification 0 adult / -1 minor): see the fields */
@@ -930,7 +937,8 @@ typedef enum tcf_check_status {
     TCF_CHECK_SERVICE_UNAVAILABLE = 8, /* the service or its source is busy, failing or being
                                         * upgraded: retry later */
     TCF_CHECK_DAILY_LIMIT = 9,         /* the identity's daily limit: retry after 00:00 UTC+8 */
-    TCF_CHECK_LIVENESS_FAILED = 10,    /* PaaS: liveness / real-person detection did not pass */
+    TCF_CHECK_LIVENESS_FAILED = 10,    /* PaaS: liveness / real-person detection did not pass,
+                                        * or the challenge (action, digits) was not done */
     TCF_CHECK_MEDIA_PROBLEM = 11       /* PaaS: the video or image is unusable (no face, light,
                                         * size, voice, download...): capture it again */
 } tcf_check_status;
@@ -961,7 +969,9 @@ TCF_API int tcf_check_action_known(const char *action);
  * action's table does not document gives TCF_CHECK_UNKNOWN with billed -1. TCF_EINVAL: an
  * unknown action or a NULL argument; TCF_EJSON: not a JSON object, Result null, missing or not a
  * string, Sim neither a number, a string nor null; TCF_EAPI: the response is an API error
- * (Response.Error; api_code set); TCF_ENOMEM. *out is NULL on failure. */
+ * (Response.Error; api_code and request_id set; FailedOperation.IdentityAuthLimitExceeded gives
+ * TCF_ERATE_LIMITED, retry_at 0: a recorded response has no date); TCF_ENOMEM. *out is NULL on
+ * failure. */
 TCF_API int tcf_check_outcome_from_json(tcf_check_outcome **out, const char *action,
                                         const void *response_json, size_t len, tcf_error *err);
 /* The action's name (static), NULL when o is NULL. */
@@ -992,6 +1002,202 @@ TCF_API double tcf_check_outcome_sim_threshold(const tcf_check_outcome *o);
 TCF_API const char *tcf_check_outcome_json(const tcf_check_outcome *o, size_t *len);
 /* Wipes the text (identity data) and frees; accepts NULL. */
 TCF_API void tcf_check_outcome_free(tcf_check_outcome *o);
+
+/* ---------------------------------------------------------------------------------------------
+ * Element checks and PaaS calls: typed helpers (validate, build the body, call, decide)
+ * ------------------------------------------------------------------------------------------- */
+
+/* Media limits, after base64 (faceid-api.md §2.13, §5): VideoBase64 8 MiB; ImageBase64 of
+ * LivenessCompare, ImageRecognitionV2 and IdCardOCRVerification 3 MiB. */
+#define TCF_VIDEO_BASE64_MAX (8u * 1024u * 1024u)
+#define TCF_IMAGE_BASE64_MAX (3u * 1024u * 1024u)
+
+/* A video or an image: at most one of bytes, path, base64, url (all NULL: not given). */
+typedef struct tcf_media {
+    const void *bytes; /* the file's content: base64-encoded by the core into the body */
+    size_t bytes_len;
+    const char *path;   /* a file: read in chunks and encoded straight into the body (no copy of
+                         * its content is made); its size is checked before it is read */
+    const char *base64; /* base64 text: a "data:<type>;base64," prefix and ASCII white space
+                         * (line breaks) are dropped, then standard alphabet and '=' padding are
+                         * required */
+    size_t base64_len;  /* 0: strlen(base64) */
+    const char *url;    /* VideoUrl / ImageUrl (http:// or https://, at most 1024 bytes): the
+                         * service downloads it (within 4 s) */
+} tcf_media;
+
+#define TCF_CHECK_PARAMS_VERSION 1
+/* The inputs of every helper; each action takes the fields listed at tcf_check_body and refuses
+ * the others (TCF_EINVAL "<field> is not a parameter of <Action>"). NULL or "" leaves a field
+ * out. */
+typedef struct tcf_check_params {
+    unsigned version;           /* TCF_CHECK_PARAMS_VERSION */
+    const char *id_card;        /* IdCard: a trailing x becomes X, then tcf_check_id_card */
+    const char *name;           /* Name: tcf_normalize_name; the normalised name is sent */
+    const char *phone;          /* Phone (Mobile in CheckPhoneAndName, MobileStatus,
+                                 * MobileNetworkTimeVerification): tcf_check_phone */
+    const char *bank_card;      /* BankCard: tcf_check_bank_card */
+    const char *validity_begin; /* CheckIdNameDate ValidityBegin: YYYYMMDD */
+    const char *validity_end;   /* CheckIdNameDate ValidityEnd: YYYYMMDD after the begin, or
+                                 * "00000000" (long term) */
+    const char *liveness_type;  /* LivenessType: "LIP", "ACTION" or "SILENT" */
+    const char *validate_data;  /* ValidateData: LIP the 4 digits of GetLiveCode; ACTION the
+                                 * sequence of GetActionSequence ("2,1": 1 open mouth, 2 close
+                                 * eyes); SILENT none */
+    tcf_media video;            /* VideoBase64 (at most TCF_VIDEO_BASE64_MAX) or VideoUrl */
+    tcf_media image;            /* ImageBase64 (at most TCF_IMAGE_BASE64_MAX) or ImageUrl */
+    int best_frame_num;         /* Optional {"BestFrameNum":n}, 2-10; 0 leaves it out */
+    int verify_mode;            /* PhoneVerification VerifyMode: -1 left out (simple), 0 simple,
+                                 * 1 detailed (ResultDetail on a mismatch) */
+    const char *extra;          /* ImageRecognitionV2 Extra: 1-10 characters, echoed back */
+    int phone_route;            /* PhoneVerification only: TCF_PHONE_ROUTE_* */
+} tcf_check_params;
+
+#define TCF_CHECK_PARAMS_INIT                                                                      \
+    {                                                                                              \
+        TCF_CHECK_PARAMS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,                  \
+            {NULL, 0, NULL, NULL, 0, NULL}, {NULL, 0, NULL, NULL, 0, NULL}, 0, -1, NULL, 0         \
+    }
+
+/* Carrier routing of a three-element phone check (tcf_check_params.phone_route). */
+typedef enum tcf_phone_route {
+    TCF_PHONE_ROUTE_GENERIC = 0, /* send the action asked for */
+    TCF_PHONE_ROUTE_AUTO = 1     /* PhoneVerification: tcf_phone_route_action chooses; when the
+                                  * carrier action is not enabled for the account (API error
+                                  * UnauthorizedOperation.* or InvalidAction: not billed) the call
+                                  * falls back to PhoneVerification once */
+} tcf_phone_route;
+
+/* The action a three-element check of phone should use: the carrier-specific action
+ * (PhoneVerificationCMCC / CTCC / CUCC) when the number's documented range belongs to a carrier
+ * whose action is cheaper than PhoneVerification in verify_mode (-1/0 simple 1.1 CNY, 1 detailed
+ * 1.2 CNY; CTCC and CUCC 0.7, CMCC 1.3), else "PhoneVerification" (also for detailed mode, whose
+ * ResultDetail only PhoneVerification gives, and for numbers of no known range). Static. */
+TCF_API const char *tcf_phone_route_action(const char *phone, int verify_mode);
+
+/* Phone numbers in ranges opened recently (190, 191, 192, 193, 195, 196, 197): newly registered
+ * numbers need 3-10 working days before the carriers' checks know them (faq-facts.md), and not
+ * every check covers these ranges yet. 1 recent, 0 not, -1 not a valid number. Bindings warn. */
+TCF_API int tcf_phone_recent_range(const char *phone);
+
+/* The exact body of one helper call, every input validated first (TCF_EINVAL naming the field
+ * and the rule, never the value; nothing is sent). Fields by action (R required, O optional):
+ *   IdCardVerification        id_card R, name R
+ *   IdCardOCRVerification     id_card + name, or image (bytes/path/base64 or url), not both
+ *   CheckIdNameDate           id_card R, name R, validity_begin R, validity_end R
+ *   PhoneVerification         id_card R, name R, phone R, verify_mode O
+ *   PhoneVerificationCMCC/CTCC/CUCC  id_card R, name R, phone R (in the carrier's ranges)
+ *   CheckPhoneAndName         phone R (sent as Mobile), name R
+ *   MobileStatus, MobileNetworkTimeVerification   phone R (sent as Mobile)
+ *   BankCard2EVerification    name R, bank_card R
+ *   BankCardVerification      id_card R, name R, bank_card R
+ *   BankCard4EVerification    id_card R, name R, bank_card R, phone R
+ *   CheckBankCardInformation  bank_card R
+ *   LivenessRecognition       id_card R, name R, liveness_type R, validate_data (by the type),
+ *                             video R, best_frame_num O
+ *   LivenessCompare           liveness_type R, validate_data, video R, image R, best_frame_num O
+ *   ImageRecognitionV2        id_card R, name R, image R (not a url), extra O
+ *   GetLiveCode, GetActionSequence   none
+ * Media over their limit fail with a message giving the size and the ffmpeg command that
+ * compresses a video (docs/checks.md). today_unix as for tcf_check_id_card (0 skips the
+ * birth-date check). *json_out is NUL-terminated (*len: its length; len may be NULL); free it
+ * with tcf_string_free. Media are written straight into the body: never through a JSON tree. */
+TCF_API int tcf_check_body(char **json_out, size_t *len, const char *action,
+                           const tcf_check_params *p, long long today_unix, tcf_error *err);
+
+/* A business result that arrived as an API error (faceid-api.md §7.5: PaaS failures such as
+ * FailedOperation.CompareLowSimilarity may come as Response.Error instead of Result): when api_code
+ * is a documented Result of the PaaS action (not the daily limit, which stays an error), 0 and
+ * *out an outcome as if Result had been api_code (request_id kept; its JSON is
+ * {"Result":...,"RequestId":...}); otherwise 0 with *out NULL. TCF_EINVAL for NULL arguments. */
+TCF_API int tcf_check_outcome_from_api_error(tcf_check_outcome **out, const char *action,
+                                             const char *api_code, const char *request_id,
+                                             tcf_error *err);
+
+/* The RequestId of the response the outcome came from ("" when it had none); owned by o. */
+TCF_API const char *tcf_check_outcome_request_id(const tcf_check_outcome *o);
+
+/* (libcurl builds only, like tcf_client.) One helper call: tcf_check_body, then tcf_client_call_ex
+ * (retries, QPS, encryption, daily limits: TCF_ERATE_LIMITED with retry_at), then the typed outcome
+ * (tcf_check_outcome_from_json; a PaaS business result received as an API error becomes an outcome
+ * too, see tcf_check_outcome_from_api_error). The action sent is tcf_check_outcome_action(*out) (it
+ * differs from action when p->phone_route routed a PhoneVerification). The body is built once
+ * and sent as is by every attempt; it is wiped after the call. GetLiveCode and
+ * GetActionSequence are not outcomes: use tcf_get_live_code / tcf_get_action_sequence. */
+TCF_API int tcf_check(tcf_client *client, const char *action, const tcf_check_params *p,
+                      const tcf_call_options *opts, tcf_check_outcome **out, tcf_error *err);
+
+/* tcf_check for one action each (p may be NULL only where the action takes no field). */
+#define TCF_CHECK_HELPER(fn)                                                                       \
+    TCF_API int fn(tcf_client *client, const tcf_check_params *p, const tcf_call_options *opts,    \
+                   tcf_check_outcome **out, tcf_error *err)
+TCF_CHECK_HELPER(tcf_id_card_verification);
+TCF_CHECK_HELPER(tcf_id_card_ocr_verification);
+TCF_CHECK_HELPER(tcf_check_id_name_date);
+TCF_CHECK_HELPER(tcf_phone_verification);
+TCF_CHECK_HELPER(tcf_phone_verification_cmcc);
+TCF_CHECK_HELPER(tcf_phone_verification_ctcc);
+TCF_CHECK_HELPER(tcf_phone_verification_cucc);
+TCF_CHECK_HELPER(tcf_check_phone_and_name);
+TCF_CHECK_HELPER(tcf_mobile_status);
+TCF_CHECK_HELPER(tcf_mobile_network_time_verification);
+TCF_CHECK_HELPER(tcf_bank_card_2e_verification);
+TCF_CHECK_HELPER(tcf_bank_card_verification);
+TCF_CHECK_HELPER(tcf_bank_card_4e_verification);
+TCF_CHECK_HELPER(tcf_check_bank_card_information);
+TCF_CHECK_HELPER(tcf_liveness_recognition);
+TCF_CHECK_HELPER(tcf_liveness_compare);
+TCF_CHECK_HELPER(tcf_image_recognition_v2);
+#undef TCF_CHECK_HELPER
+
+/* GetLiveCode: the 4 digits (NUL-terminated) for LIP liveness. TCF_EJSON when the answer has no
+ * 4-digit LiveCode. */
+TCF_API int tcf_get_live_code(tcf_client *client, const tcf_call_options *opts, char code[5],
+                              tcf_error *err);
+/* GetActionSequence: the sequence ("2,1"), NUL-terminated in out (at most cap bytes; 32 is
+ * enough). TCF_EJSON when the answer has no sequence of 1s and 2s. */
+TCF_API int tcf_get_action_sequence(tcf_client *client, const tcf_call_options *opts, char *out,
+                                    size_t cap, tcf_error *err);
+/* The same checks of an answer, for transports of your own (sans-IO): response_json as for
+ * tcf_check_outcome_from_json. */
+TCF_API int tcf_live_code_from_json(char code[5], const void *response_json, size_t len,
+                                    tcf_error *err);
+TCF_API int tcf_action_sequence_from_json(char *out, size_t cap, const void *response_json,
+                                          size_t len, tcf_error *err);
+
+/* ---------------------------------------------------------------------------------------------
+ * Prices (faq-facts.md, "Prices for identity-element checks"; CNY, in fen = 0.01 CNY)
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct tcf_package_use {
+    long long size;      /* calls in one package (1,000 ... 1,000,000) */
+    long long count;     /* packages bought */
+    long long price_fen; /* the price of one package */
+} tcf_package_use;
+
+typedef struct tcf_cost_estimate {
+    long long calls;
+    long long per_call_fen;      /* the postpaid price of one call */
+    long long postpaid_fen;      /* calls x per_call_fen */
+    long long best_fen;          /* the cheapest documented way: packages + postpaid for the rest
+                                  * (packages are valid one year; the rest is postpaid) */
+    size_t package_kinds;        /* entries of packages[] used by the best plan */
+    tcf_package_use packages[8]; /* largest first */
+    long long postpaid_calls;    /* calls the best plan leaves to the postpaid price */
+} tcf_cost_estimate;
+
+/* The documented price of calls calls (0 - 10^12) of action: verify_mode as in
+ * tcf_check_params for PhoneVerification (-1/0 simple, 1 detailed), ignored elsewhere. Priced:
+ * IdCardVerification (ID two-element), CheckIdNameDate (ID + validity), BankCard2EVerification,
+ * BankCardVerification, BankCard4EVerification (bank card verification), CheckBankCardInformation,
+ * MobileStatus, MobileNetworkTimeVerification (tenure/status), CheckPhoneAndName (phone
+ * two-element), PhoneVerification, PhoneVerificationCMCC / CTCC / CUCC. TCF_EINVAL for other
+ * actions (no documented price) or calls out of range. */
+/* The postpaid price of one call of action in fen (verify_mode as above): 0, or TCF_EINVAL when
+ * it has no documented price (no error struct: a lookup). */
+TCF_API int tcf_price_per_call_fen(const char *action, int verify_mode, long long *fen);
+TCF_API int tcf_estimate_cost(tcf_cost_estimate *out, const char *action, int verify_mode,
+                              long long calls, tcf_error *err);
 
 #ifdef __cplusplus
 }

@@ -50,7 +50,7 @@ static const code_row id_name_date[] = {
     {"-2", INPUT, 0, "invalid ID number"},
     {"-3", INPUT, 0, "invalid name"},
     {"-4", INPUT, 0, "invalid validity period"},
-    {"-5", INPUT, 0, "invalid identity information"},
+    {"-5", NOTFOUND, 0, "the identity information is not valid (e.g. a cancelled record)"},
     {"-6", BUSY, 0, "the ID database service failed"},
     {"-7", NOTFOUND, 0, "no record of this ID number in the ID database"},
     {"-8", DAILY, 0, "too many checks of this identity today: retry tomorrow"},
@@ -123,7 +123,7 @@ static const code_row network_time[] = {
 
 /* The card states shared by the three bank-card checks, in their documented order. */
 #define CARD_STATES(a, b, c, d, e, f, g, h, i, j, k, l)                                            \
-    {a, CARD, 1, "the cardholder information is wrong"},                                           \
+    {a, MISMATCH, 1, "the cardholder information is wrong"},                                       \
         {b, CARD, 1, "card-not-present payment is not enabled for this card"},                     \
         {c, CARD, 1, "the card has been confiscated"}, {d, CARD, 1, "invalid card number"},        \
         {e, CARD, 1, "no issuing bank for this card"},                                             \
@@ -209,16 +209,16 @@ typedef struct paas_row {
 
 static const paas_row paas[] = {
     {"Success", ALL, MATCH, 1, "success"},
-    {"ActionCloseEye", LR | LC, MEDIA, -1, "no eye closing detected"},
+    {"ActionCloseEye", LR | LC, LIVE, -1, "no eye closing detected"},
     {"ActionFaceClose", LR | LC, MEDIA, -1, "the face is too close to the screen"},
     {"ActionFaceFar", LR | LC, MEDIA, -1, "the face is too far from the screen"},
     {"ActionFaceLeft", LR | LC, MEDIA, -1, "the face is too far left"},
     {"ActionFaceRight", LR | LC, MEDIA, -1, "the face is too far right"},
-    {"ActionFirstAction", LR | LC, MEDIA, -1, "the action was not performed"},
+    {"ActionFirstAction", LR | LC, LIVE, -1, "the action was not performed"},
     {"ActionLightDark", LR | LC, MEDIA, -1, "the light is too dark"},
     {"ActionLightStrong", LR | LC, MEDIA, -1, "the light is too strong"},
     {"ActionNodetectFace", LR | LC, MEDIA, -1, "no complete face detected"},
-    {"ActionOpenMouth", LR | LC, MEDIA, -1, "no mouth opening detected"},
+    {"ActionOpenMouth", LR | LC, LIVE, -1, "no mouth opening detected"},
     {"CompareFail", ALL, MISMATCH, 0, "the comparison failed"},
     {"CompareLibServiceUnavailable", LR | IRS, BUSY, -1,
      "the comparison source is under maintenance"},
@@ -244,7 +244,7 @@ static const paas_row paas[] = {
     {"LifePhotoPoorQuality", LC | IRS, MEDIA, -1, "the image resolution is too low"},
     {"LifePhotoSizeError", ALL, MEDIA, -1, "the image is too large or too small"},
     {"LipFaceIncomplete", LR | LC, MEDIA, -1, "the face is not fully visible"},
-    {"LipMoveSmall", LR | LC, MEDIA, -1, "the lip movement is too small"},
+    {"LipMoveSmall", LR | LC, LIVE, -1, "the lip movement is too small"},
     {"LipNetFailed", LR | LC, MEDIA, -1, "fetching the video failed: retry"},
     {"LipSizeError", LR | LC, MEDIA, -1,
      "the video is empty or of the wrong size (record about 6 s)"},
@@ -252,7 +252,7 @@ static const paas_row paas[] = {
     {"LipVideoQuaility", LR | LC, MEDIA, -1, "the video resolution is too low"},
     {"LipVoiceDetect", LR | LC, MEDIA, -1, "no voice detected"},
     {"LipVoiceLow", LR | LC, MEDIA, -1, "the voice is too quiet"},
-    {"LipVoiceRecognize", LR | LC, MEDIA, -1, "the voice was not recognised"},
+    {"LipVoiceRecognize", LR | LC, LIVE, -1, "the voice was not recognised"},
     {"LivessBestFrameError", LR | LC, MEDIA, -1,
      "face detection failed: no frame to compare could be extracted"},
     {"LivessDetectFail", LR | LC, LIVE, -1, "the liveness check did not pass"},
@@ -376,7 +376,8 @@ struct tcf_check_outcome {
     int has_sim;
     double sim;
     char *result; /* the Result string */
-    char *json;   /* the text as given */
+    char request_id[TCF_ERROR_REQUEST_ID_MAX];
+    char *json; /* the text as given */
     size_t json_len;
 };
 
@@ -447,10 +448,20 @@ static int decide(tcf_check_outcome *o, json_t *resp, tcf_error *err)
     if (error != NULL && !json_is_null(error)) {
         json_t *code = json_is_object(error) ? json_object_get(error, "Code") : NULL;
         const char *c = json_is_string(code) ? json_string_value(code) : "";
-        int rc = tcfp_fail(err, TCF_EAPI, "the response is an API error, not a check result%s%s",
+        int limit = strcmp(c, "FailedOperation.IdentityAuthLimitExceeded") == 0;
+        int code_rc = limit ? TCF_ERATE_LIMITED : TCF_EAPI;
+        int rc = tcfp_fail(err, code_rc,
+                           limit ? "the response is the daily identity limit (resets 00:00 "
+                                   "Asia/Shanghai)%s%s"
+                                 : "the response is an API error, not a check result%s%s",
                            *c ? ": " : "", *c ? c : "");
-        if (err != NULL && err->code == TCF_EAPI && err->api_code[0] == '\0')
+        if (err != NULL && err->code == code_rc && err->api_code[0] == '\0') {
+            json_t *rid = json_object_get(resp, "RequestId");
             tcfp_copy_field(err->api_code, sizeof err->api_code, c, strlen(c));
+            if (json_is_string(rid))
+                tcfp_copy_field(err->request_id, sizeof err->request_id, json_string_value(rid),
+                                json_string_length(rid));
+        }
         return rc;
     }
     json_t *result = json_object_get(resp, "Result");
@@ -458,6 +469,10 @@ static int decide(tcf_check_outcome *o, json_t *resp, tcf_error *err)
         return tcfp_fail(err, TCF_EJSON, "the response has no Result (null or missing)");
     if (!json_is_string(result))
         return tcfp_fail(err, TCF_EJSON, "the response's Result is not a string");
+    json_t *rid = json_object_get(resp, "RequestId");
+    if (json_is_string(rid))
+        tcfp_copy_field(o->request_id, sizeof o->request_id, json_string_value(rid),
+                        json_string_length(rid));
     size_t rlen = json_string_length(result);
     o->result = tcfp_strndup(json_string_value(result), rlen);
     if (o->result == NULL)
@@ -542,6 +557,55 @@ done:
     }
     *out = o;
     return 0;
+}
+
+int tcf_check_outcome_from_api_error(tcf_check_outcome **out, const char *action,
+                                     const char *api_code, const char *request_id, tcf_error *err)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (out == NULL || action == NULL || api_code == NULL)
+        return tcfp_fail(err, TCF_EINVAL, "out, action and api_code must not be NULL");
+    const action_def *def = find_action(action);
+    if (def == NULL || def->kind != KIND_PAAS || strcmp(api_code, "Success") == 0)
+        return 0;
+    tcf_check_status status;
+    int billed;
+    const char *meaning;
+    if (!lookup(def, api_code, strlen(api_code), &status, &billed, &meaning) ||
+        status == TCF_CHECK_DAILY_LIMIT)
+        return 0;
+    /* {"Result":"<code>","RequestId":"<id>"} */
+    json_t *code = json_string(api_code);
+    json_t *rid = json_string(request_id ? request_id : "");
+    json_t *obj = json_object();
+    if (code == NULL || rid == NULL || obj == NULL || json_object_set(obj, "Result", code) != 0 ||
+        json_object_set(obj, "RequestId", rid) != 0) {
+        json_decref(code);
+        json_decref(rid);
+        json_decref(obj);
+        return tcfp_fail(err, TCF_ENOMEM, "out of memory");
+    }
+    json_decref(code);
+    json_decref(rid);
+    char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(obj);
+    if (text == NULL)
+        return tcfp_fail(err, TCF_ENOMEM, "out of memory");
+    int rc = tcf_check_outcome_from_json(out, action, text, strlen(text), err);
+    free(text); /* jansson's allocator is malloc */
+    return rc;
+}
+
+void tcfp_check_outcome_set_request_id(tcf_check_outcome *o, const char *request_id)
+{
+    if (o != NULL && request_id != NULL)
+        tcfp_copy_field(o->request_id, sizeof o->request_id, request_id, strlen(request_id));
+}
+
+const char *tcf_check_outcome_request_id(const tcf_check_outcome *o)
+{
+    return o ? o->request_id : "";
 }
 
 const char *tcf_check_outcome_action(const tcf_check_outcome *o)

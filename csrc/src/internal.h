@@ -71,4 +71,14 @@ int tcfp_credentials_get(const tcf_credentials *c, tcfp_secret_triple *t, tcf_er
 /* A deep copy (NULL when out of memory). */
 tcf_credentials *tcfp_credentials_copy(const tcf_credentials *c);
 
+/* Base64 media text (check.c; DetectAuth's image too): *start skips a "data:<type>;base64,"
+ * prefix; the rest, ASCII white space ignored, must be standard base64 with '=' padding.
+ * *raw_len: the length from *start to the end (with white space); *clean_len: without it. max: the
+ * limit of *clean_len (0: none). TCF_EINVAL messages name field, never the data. */
+int tcfp_media_base64_clean(const char *field, const char *s, size_t n, size_t max,
+                            const char **start, size_t *raw_len, size_t *clean_len, tcf_error *err);
+
+/* The RequestId of a response whose text no longer carries it (tcf_response_json). */
+void tcfp_check_outcome_set_request_id(tcf_check_outcome *o, const char *request_id);
+
 #endif

@@ -4,6 +4,7 @@
 #include "crypto.h"
 #include "sansio.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,6 +24,7 @@ struct tcf_request {
     char *url;
     char *body;
     size_t body_len;
+    int body_borrowed; /* TCFP_BUILD_BORROW: body is the caller's, neither copied nor freed */
     size_t header_count;
     request_header headers[MAX_HEADERS];
 };
@@ -64,9 +66,10 @@ void tcf_request_free(tcf_request *req)
             tcfp_free(req->headers[i].value);
     }
     tcfp_free(req->url);
-    if (req->body)
+    if (req->body && !req->body_borrowed) {
         tcfp_wipe(req->body, req->body_len); /* IdCard, Name, ... */
-    tcfp_free(req->body);
+        tcfp_free(req->body);
+    }
     tcfp_free(req);
 }
 
@@ -117,6 +120,13 @@ static int sign(tcf_request *req, const tcf_config *cfg, const char *secret_id,
 int tcf_build(tcf_request **out, const tcf_config *cfg, const char *action, const void *params_json,
               size_t params_len, long long timestamp, tcf_error *err)
 {
+    return tcfp_build_ex(out, cfg, action, params_json, params_len, timestamp, 0, err);
+}
+
+int tcfp_build_ex(tcf_request **out, const tcf_config *cfg, const char *action,
+                  const void *params_json, size_t params_len, long long timestamp, int flags,
+                  tcf_error *err)
+{
     if (out == NULL)
         return tcfp_fail(err, TCF_EINVAL, "tcf_build: out is NULL");
     *out = NULL;
@@ -142,7 +152,7 @@ int tcf_build(tcf_request **out, const tcf_config *cfg, const char *action, cons
     if (params_len > 0) {
         body = params_json;
         body_len = params_len;
-        int rc = check_params(body, body_len, err);
+        int rc = (flags & TCFP_BUILD_TRUSTED) ? 0 : check_params(body, body_len, err);
         if (rc != 0)
             return rc;
     }
@@ -174,8 +184,11 @@ int tcf_build(tcf_request **out, const tcf_config *cfg, const char *action, cons
     char ts[24];
     snprintf(ts, sizeof ts, "%lld", timestamp);
     int rc = 0;
+    req->body_borrowed = (flags & TCFP_BUILD_BORROW) && params_len > 0;
+    if (req->body_borrowed)
+        req->body = (char *)(uintptr_t)body; /* only read: sent and hashed */
     if ((req->url = tcfp_strdup(cfg->url)) == NULL ||
-        (req->body = tcfp_strndup(body, body_len)) == NULL ||
+        (!req->body_borrowed && (req->body = tcfp_strndup(body, body_len)) == NULL) ||
         add_header(req, "Host", cfg->host, 0) != 0 ||
         add_header(req, "Content-Type", CONTENT_TYPE, 0) != 0 ||
         add_header(req, "X-TC-Action", action, 0) != 0 ||

@@ -71,4 +71,19 @@ json_t *tcfp_response_object(const tcf_response *resp);
  * unchanged on failure. */
 int tcfp_response_replace_json(tcf_response *resp, const char *json, size_t len, tcf_error *err);
 
+/* tcf_build with flags: TCFP_BUILD_TRUSTED skips the JSON check of params (a body the core wrote
+ * itself); TCFP_BUILD_BORROW keeps a pointer to params instead of a copy (params must outlive
+ * the request and are not wiped by tcf_request_free). */
+enum { TCFP_BUILD_TRUSTED = 1, TCFP_BUILD_BORROW = 2 };
+int tcfp_build_ex(tcf_request **out, const tcf_config *cfg, const char *action,
+                  const void *params_json, size_t params_len, long long timestamp, int flags,
+                  tcf_error *err);
+
+#if TCF_WITH_CURL
+/* tcf_client_call_ex for a body the core wrote (tcf_check_body): not parsed again, not copied
+ * per attempt (each attempt signs and sends these bytes). */
+int tcfp_client_call_body(tcf_client *c, const char *action, const char *body, size_t body_len,
+                          const tcf_call_options *opts, tcf_response **out, tcf_error *err);
+#endif
+
 #endif

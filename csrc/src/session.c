@@ -17,55 +17,6 @@
 #define INTENTION_MAX_CHARS 120
 #define SESSION_TIME_MAX 253402300799LL /* 9999-12-31T23:59:59Z */
 
-static int is_b64_char(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-           c == '/';
-}
-
-/* Where the base64 text of image_base64 starts: after a "data:…;base64," prefix, if any. */
-static int image_base64_start(const char *s, const char **start, tcf_error *err)
-{
-    *start = s;
-    if (!tcfp_starts_with_ci(s, "data:"))
-        return 0;
-    const char *comma = strchr(s, ',');
-    if (comma == NULL || comma - s < 12 || !tcfp_starts_with_ci(comma - 7, ";base64"))
-        return tcfp_fail(err, TCF_EINVAL,
-                         "image_base64: a data: URI must have the form data:<type>;base64,<data>");
-    *start = comma + 1;
-    return 0;
-}
-
-/* Checks the base64 text (ASCII white space ignored) and returns its length without the white
- * space in *len: standard alphabet, '=' padding only at the end, a multiple of 4 characters. */
-static int image_base64_check(const char *s, size_t *len, tcf_error *err)
-{
-    size_t n = 0, pad = 0;
-    for (; *s; s++) {
-        if (is_ascii_space(*s))
-            continue;
-        if (*s == '=') {
-            pad++;
-        } else if (pad > 0 || !is_b64_char((unsigned char)*s)) {
-            return tcfp_fail(err, TCF_EINVAL,
-                             "image_base64 is not standard base64 (A-Z a-z 0-9 + /, '=' padding "
-                             "only at the end)");
-        }
-        n++;
-    }
-    if (n == 0)
-        return tcfp_fail(err, TCF_EINVAL, "image_base64 is empty");
-    if (n % 4 != 0 || pad > 2)
-        return tcfp_fail(err, TCF_EINVAL,
-                         "image_base64 is not padded base64 (its length without white space must "
-                         "be a multiple of 4, with at most two '=')");
-    if (n > IMAGE_BASE64_MAX)
-        return tcfp_fail(err, TCF_EINVAL, "the image is over 3 MiB (%zu bytes) after base64", n);
-    *len = n;
-    return 0;
-}
-
 /* ---- intention options (DetectAuth and GetEidToken) ---- */
 
 #define ROUNDS_MAX 10
@@ -297,10 +248,11 @@ static int check_image(const tcf_detect_auth_params *p, const char **image_b64, 
         if (tcfp_base64_encoded_len(p->image_len) > IMAGE_BASE64_MAX)
             return tcfp_fail(err, TCF_EINVAL, "the image is over 3 MiB after base64");
     } else if (optional(p->image_base64)) {
-        size_t n = 0;
-        int rc = image_base64_start(p->image_base64, image_b64, err);
-        if (rc == 0)
-            rc = image_base64_check(*image_b64, &n, err);
+        size_t raw = 0, n = 0;
+        int rc = tcfp_media_base64_clean("image_base64", p->image_base64, strlen(p->image_base64),
+                                         0, image_b64, &raw, &n, err);
+        if (rc == 0 && n > IMAGE_BASE64_MAX)
+            rc = tcfp_fail(err, TCF_EINVAL, "the image is over 3 MiB (%zu bytes) after base64", n);
         return rc;
     }
     return 0;

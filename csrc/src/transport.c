@@ -468,12 +468,13 @@ static int transport_error(tcf_error *err, CURLcode code, const char *detail)
 
 /* One exchange: build and sign with timestamp, send, parse. timeout_ms bounds this attempt. */
 static int attempt_once(tcf_client *c, const char *action, const void *params, size_t params_len,
-                        long long timestamp, long timeout_ms, tcf_response **out, tcf_error *err,
-                        int *sent)
+                        int build_flags, long long timestamp, long timeout_ms, tcf_response **out,
+                        tcf_error *err, int *sent)
 {
     *sent = 0;
     tcf_request *req = NULL;
-    int rc = tcf_build(&req, c->config, action, params, params_len, timestamp, err);
+    int rc =
+        tcfp_build_ex(&req, c->config, action, params, params_len, timestamp, build_flags, err);
     if (rc != 0)
         return rc;
     CURL *h = take_handle(c);
@@ -797,8 +798,8 @@ static int decrypt_in_place(tcf_response *resp, const tcf_encryption_keys *keys,
     return rc;
 }
 
-int tcf_client_call_ex(tcf_client *c, const char *action, const void *params, size_t params_len,
-                       const tcf_call_options *call, tcf_response **out, tcf_error *err)
+static int call_impl(tcf_client *c, const char *action, const void *params, size_t params_len,
+                     int trusted, const tcf_call_options *call, tcf_response **out, tcf_error *err)
 {
     if (out == NULL)
         return tcfp_fail(err, TCF_EINVAL, "out is NULL");
@@ -827,8 +828,11 @@ int tcf_client_call_ex(tcf_client *c, const char *action, const void *params, si
         if (enc_body != NULL) {
             params = enc_body; /* every attempt sends these same bytes */
             params_len = enc_len;
+            trusted = 1; /* written by tcf_encrypt_request */
         }
     }
+    /* A body written by the core is sent as is by every attempt: neither re-parsed nor copied. */
+    int build_flags = trusted ? TCFP_BUILD_TRUSTED | TCFP_BUILD_BORROW : 0;
     int max_attempts = o->max_attempts > 0 ? o->max_attempts : 3;
     tcf_retry_class cls = tcf_action_retry_class(action);
     long long start = now_ms();
@@ -863,7 +867,8 @@ int tcf_client_call_ex(tcf_client *c, const char *action, const void *params, si
         tcf_error_clear(&last);
         long long ts = (long long)time(NULL) + tcf_client_clock_offset(c);
         int sent = 0;
-        rc = attempt_once(c, action, params, params_len, ts, timeout, out, &last, &sent);
+        rc = attempt_once(c, action, params, params_len, build_flags, ts, timeout, out, &last,
+                          &sent);
         attempts += sent;
         if (!sent && rc != 0)
             break; /* a local failure (parameters, memory): nothing to retry */
@@ -926,6 +931,18 @@ int tcf_client_call_ex(tcf_client *c, const char *action, const void *params, si
     tcf_encryption_keys_free(keys);
     tcf_string_free(enc_body);
     return rc;
+}
+
+int tcf_client_call_ex(tcf_client *c, const char *action, const void *params, size_t params_len,
+                       const tcf_call_options *call, tcf_response **out, tcf_error *err)
+{
+    return call_impl(c, action, params, params_len, 0, call, out, err);
+}
+
+int tcfp_client_call_body(tcf_client *c, const char *action, const char *body, size_t body_len,
+                          const tcf_call_options *opts, tcf_response **out, tcf_error *err)
+{
+    return call_impl(c, action, body, body_len, 1, opts, out, err);
 }
 
 int tcf_client_call(tcf_client *c, const char *action, const void *params, size_t params_len,

@@ -469,3 +469,23 @@ int tcf_check_validity_date(const char *yyyymmdd, int allow_long_term, tcf_error
                          "validity date is not a real date (YYYYMMDD, year 1900 to 9999)");
     return 0;
 }
+
+int tcf_normalize_id_card(char out[19], const char *id, long long today_unix, tcf_error *err)
+{
+    if (out == NULL)
+        return tcfp_fail(err, TCF_EINVAL, "id_card: out is NULL");
+    out[0] = '\0';
+    if (id == NULL)
+        return tcfp_fail(err, TCF_EINVAL, "id_card is NULL");
+    size_t n = strlen(id);
+    if (n != 18)
+        return tcf_check_id_card(id, today_unix, err); /* its length messages */
+    char copy[19];
+    memcpy(copy, id, 19);
+    if (copy[17] == 'x')
+        copy[17] = 'X';
+    int rc = tcf_check_id_card(copy, today_unix, err);
+    if (rc == 0)
+        memcpy(out, copy, 19);
+    return rc;
+}

@@ -43,13 +43,13 @@ static const expect_row element_rows[] = {
     {"CheckIdNameDate", "-2", 0, TCF_CHECK_INVALID_INPUT},     /* 非法身份证号 */
     {"CheckIdNameDate", "-3", 0, TCF_CHECK_INVALID_INPUT},     /* 非法姓名 */
     {"CheckIdNameDate", "-4", 0, TCF_CHECK_INVALID_INPUT},     /* 非法有效期 */
-    {"CheckIdNameDate", "-5", 0, TCF_CHECK_INVALID_INPUT},     /* 身份信息无效 */
+    {"CheckIdNameDate", "-5", 0, TCF_CHECK_NOT_FOUND},         /* 身份信息无效 */
     {"CheckIdNameDate", "-6", 0, TCF_CHECK_SERVICE_UNAVAILABLE}, /* 证件库服务异常 */
     {"CheckIdNameDate", "-7", 0, TCF_CHECK_NOT_FOUND}, /* 证件库中无此身份证记录 */
     {"CheckIdNameDate", "-8", 0, TCF_CHECK_DAILY_LIMIT}, /* 认证次数超过当日限制，请次日重试 */
     {"BankCard2EVerification", "0", 1, TCF_CHECK_MATCHED},       /* 认证通过 */
     {"BankCard2EVerification", "-1", 1, TCF_CHECK_MISMATCHED},   /* 认证未通过 */
-    {"BankCard2EVerification", "-4", 1, TCF_CHECK_CARD_PROBLEM}, /* 持卡人信息有误 */
+    {"BankCard2EVerification", "-4", 1, TCF_CHECK_MISMATCHED},   /* 持卡人信息有误 */
     {"BankCard2EVerification", "-5", 1, TCF_CHECK_CARD_PROBLEM}, /* 未开通无卡支付 */
     {"BankCard2EVerification", "-6", 1, TCF_CHECK_CARD_PROBLEM}, /* 此卡被没收 */
     {"BankCard2EVerification", "-7", 1, TCF_CHECK_CARD_PROBLEM}, /* 无效卡号 */
@@ -68,7 +68,7 @@ static const expect_row element_rows[] = {
     {"BankCard2EVerification", "-17", 0, TCF_CHECK_DAILY_LIMIT}, /* 验证次数超限，请次日重试 */
     {"BankCardVerification", "0", 1, TCF_CHECK_MATCHED},         /* 认证通过 */
     {"BankCardVerification", "-1", 1, TCF_CHECK_MISMATCHED},    /* 认证未通过 */
-    {"BankCardVerification", "-5", 1, TCF_CHECK_CARD_PROBLEM},  /* 持卡人信息有误 */
+    {"BankCardVerification", "-5", 1, TCF_CHECK_MISMATCHED},    /* 持卡人信息有误 */
     {"BankCardVerification", "-6", 1, TCF_CHECK_CARD_PROBLEM},  /* 未开通无卡支付 */
     {"BankCardVerification", "-7", 1, TCF_CHECK_CARD_PROBLEM},  /* 此卡被没收 */
     {"BankCardVerification", "-8", 1, TCF_CHECK_CARD_PROBLEM},  /* 无效卡号 */
@@ -90,7 +90,7 @@ static const expect_row element_rows[] = {
      TCF_CHECK_UNSUPPORTED}, /* 该证件号暂不支持核验，当前仅支持二代身份证 */
     {"BankCard4EVerification", "0", 1, TCF_CHECK_MATCHED},        /* 认证通过 */
     {"BankCard4EVerification", "-1", 1, TCF_CHECK_MISMATCHED},    /* 认证未通过 */
-    {"BankCard4EVerification", "-6", 1, TCF_CHECK_CARD_PROBLEM},  /* 持卡人信息有误 */
+    {"BankCard4EVerification", "-6", 1, TCF_CHECK_MISMATCHED},    /* 持卡人信息有误 */
     {"BankCard4EVerification", "-7", 1, TCF_CHECK_CARD_PROBLEM},  /* 未开通无卡支付 */
     {"BankCard4EVerification", "-8", 1, TCF_CHECK_CARD_PROBLEM},  /* 此卡被没收 */
     {"BankCard4EVerification", "-9", 1, TCF_CHECK_CARD_PROBLEM},  /* 无效卡号 */
@@ -205,7 +205,7 @@ static const expect_row element_rows[] = {
 static const expect_row paas_rows[] = {
     {"LivenessRecognition", "Success", 1, TCF_CHECK_MATCHED},
     {"LivenessRecognition", "FailedOperation.ActionCloseEye", -1,
-     TCF_CHECK_MEDIA_PROBLEM}, /* 未检测到闭眼动作。 */
+     TCF_CHECK_LIVENESS_FAILED}, /* 未检测到闭眼动作。 */
     {"LivenessRecognition", "FailedOperation.ActionFaceClose", -1,
      TCF_CHECK_MEDIA_PROBLEM}, /* 脸离屏幕太近。 */
     {"LivenessRecognition", "FailedOperation.ActionFaceFar", -1,
@@ -215,7 +215,7 @@ static const expect_row paas_rows[] = {
     {"LivenessRecognition", "FailedOperation.ActionFaceRight", -1,
      TCF_CHECK_MEDIA_PROBLEM}, /* 脸离屏幕太右。 */
     {"LivenessRecognition", "FailedOperation.ActionFirstAction", -1,
-     TCF_CHECK_MEDIA_PROBLEM}, /* 未检测到动作配合。 */
+     TCF_CHECK_LIVENESS_FAILED}, /* 未检测到动作配合。 */
     {"LivenessRecognition", "FailedOperation.ActionLightDark", -1,
      TCF_CHECK_MEDIA_PROBLEM}, /* 光线太暗。 */
     {"LivenessRecognition", "FailedOperation.ActionLightStrong", -1,
@@ -223,7 +223,7 @@ static const expect_row paas_rows[] = {
     {"LivenessRecognition", "FailedOperation.ActionNodetectFace", -1,
      TCF_CHECK_MEDIA_PROBLEM}, /* 未能检测到完整人脸。 */
     {"LivenessRecognition", "FailedOperation.ActionOpenMouth", -1,
-     TCF_CHECK_MEDIA_PROBLEM}, /* 未检测到张嘴动作。 */
+     TCF_CHECK_LIVENESS_FAILED}, /* 未检测到张嘴动作。 */
     {"LivenessRecognition", "FailedOperation.CompareFail", 0,
      TCF_CHECK_MISMATCHED}, /* 比对失败。 */
     {"LivenessRecognition", "FailedOperation.CompareLibServiceUnavailable", -1,
@@ -261,7 +261,7 @@ static const expect_row paas_rows[] = {
     {"LivenessRecognition", "FailedOperation.LipFaceIncomplete", -1,
      TCF_CHECK_MEDIA_PROBLEM}, /* 脸部未完整露出。 */
     {"LivenessRecognition", "FailedOperation.LipMoveSmall", -1,
-     TCF_CHECK_MEDIA_PROBLEM}, /* 嘴唇动作幅度过小。 */
+     TCF_CHECK_LIVENESS_FAILED}, /* 嘴唇动作幅度过小。 */
     {"LivenessRecognition", "FailedOperation.LipNetFailed", -1,
      TCF_CHECK_MEDIA_PROBLEM}, /* 视频拉取失败，请重试。 */
     {"LivenessRecognition", "FailedOperation.LipSizeError", -1,
@@ -275,7 +275,7 @@ static const expect_row paas_rows[] = {
     {"LivenessRecognition", "FailedOperation.LipVoiceLow", -1,
      TCF_CHECK_MEDIA_PROBLEM}, /* 视频声音太小。 */
     {"LivenessRecognition", "FailedOperation.LipVoiceRecognize", -1,
-     TCF_CHECK_MEDIA_PROBLEM}, /* 声音识别失败。 */
+     TCF_CHECK_LIVENESS_FAILED}, /* 声音识别失败。 */
     {"LivenessRecognition", "FailedOperation.LivessBestFrameError", -1,
      TCF_CHECK_MEDIA_PROBLEM}, /* 人脸检测失败，无法提取比对照。 */
     {"LivenessRecognition", "FailedOperation.LivessDetectFail", -1,
@@ -300,7 +300,7 @@ static const expect_row paas_rows[] = {
      TCF_CHECK_SERVICE_UNAVAILABLE}, /* 内部未知错误。 */
     {"LivenessCompare", "Success", 1, TCF_CHECK_MATCHED},
     {"LivenessCompare", "FailedOperation.ActionCloseEye", -1,
-     TCF_CHECK_MEDIA_PROBLEM}, /* 未检测到闭眼动作。 */
+     TCF_CHECK_LIVENESS_FAILED}, /* 未检测到闭眼动作。 */
     {"LivenessCompare", "FailedOperation.ActionFaceClose", -1,
      TCF_CHECK_MEDIA_PROBLEM}, /* 脸离屏幕太近。 */
     {"LivenessCompare", "FailedOperation.ActionFaceFar", -1,
@@ -310,7 +310,7 @@ static const expect_row paas_rows[] = {
     {"LivenessCompare", "FailedOperation.ActionFaceRight", -1,
      TCF_CHECK_MEDIA_PROBLEM}, /* 脸离屏幕太右。 */
     {"LivenessCompare", "FailedOperation.ActionFirstAction", -1,
-     TCF_CHECK_MEDIA_PROBLEM}, /* 未检测到动作配合。 */
+     TCF_CHECK_LIVENESS_FAILED}, /* 未检测到动作配合。 */
     {"LivenessCompare", "FailedOperation.ActionLightDark", -1,
      TCF_CHECK_MEDIA_PROBLEM}, /* 光线太暗。 */
     {"LivenessCompare", "FailedOperation.ActionLightStrong", -1,
@@ -318,7 +318,7 @@ static const expect_row paas_rows[] = {
     {"LivenessCompare", "FailedOperation.ActionNodetectFace", -1,
      TCF_CHECK_MEDIA_PROBLEM}, /* 未能检测到完整人脸。 */
     {"LivenessCompare", "FailedOperation.ActionOpenMouth", -1,
-     TCF_CHECK_MEDIA_PROBLEM}, /* 未检测到张嘴动作。 */
+     TCF_CHECK_LIVENESS_FAILED}, /* 未检测到张嘴动作。 */
     {"LivenessCompare", "FailedOperation.CompareFail", 0, TCF_CHECK_MISMATCHED}, /* 比对失败。 */
     {"LivenessCompare", "FailedOperation.CompareLowSimilarity", 1,
      TCF_CHECK_MISMATCHED}, /* 比对相似度未达到通过标准。 */
@@ -344,7 +344,7 @@ static const expect_row paas_rows[] = {
     {"LivenessCompare", "FailedOperation.LipFaceIncomplete", -1,
      TCF_CHECK_MEDIA_PROBLEM}, /* 脸部未完整露出。 */
     {"LivenessCompare", "FailedOperation.LipMoveSmall", -1,
-     TCF_CHECK_MEDIA_PROBLEM}, /* 嘴唇动作幅度过小。 */
+     TCF_CHECK_LIVENESS_FAILED}, /* 嘴唇动作幅度过小。 */
     {"LivenessCompare", "FailedOperation.LipNetFailed", -1,
      TCF_CHECK_MEDIA_PROBLEM}, /* 视频拉取失败，请重试。 */
     {"LivenessCompare", "FailedOperation.LipSizeError", -1,
@@ -358,7 +358,7 @@ static const expect_row paas_rows[] = {
     {"LivenessCompare", "FailedOperation.LipVoiceLow", -1,
      TCF_CHECK_MEDIA_PROBLEM}, /* 视频声音太小。 */
     {"LivenessCompare", "FailedOperation.LipVoiceRecognize", -1,
-     TCF_CHECK_MEDIA_PROBLEM}, /* 声音识别失败。 */
+     TCF_CHECK_LIVENESS_FAILED}, /* 声音识别失败。 */
     {"LivenessCompare", "FailedOperation.LivessBestFrameError", -1,
      TCF_CHECK_MEDIA_PROBLEM}, /* 人脸检测失败，无法提取比对照。 */
     {"LivenessCompare", "FailedOperation.LivessDetectFail", -1,
@@ -711,11 +711,12 @@ static const char *meaning_of(const char *action, const char *code, char *buf, s
     return buf;
 }
 
-/* faceid-api.md §4.6: -4 is a billed card problem in BankCard2EVerification, an invalid card
- * number format (not billed) in BankCardVerification and a billed mismatch in PhoneVerification. */
+/* faceid-api.md §4.6: -4 is billed wrong cardholder information in BankCard2EVerification, an
+ * invalid card number format (not billed) in BankCardVerification and a billed mismatch in
+ * PhoneVerification. */
 TCFT_TEST(element_same_code_different_meaning)
 {
-    TCFT_CHECK(status_billed("BankCard2EVerification", "-4", TCF_CHECK_CARD_PROBLEM, 1));
+    TCFT_CHECK(status_billed("BankCard2EVerification", "-4", TCF_CHECK_MISMATCHED, 1));
     TCFT_CHECK(status_billed("BankCardVerification", "-4", TCF_CHECK_INVALID_INPUT, 0));
     TCFT_CHECK(status_billed("PhoneVerification", "-4", TCF_CHECK_MISMATCHED, 1));
     TCFT_CHECK(status_billed("BankCard4EVerification", "-4", TCF_CHECK_INVALID_INPUT, 0));
@@ -737,7 +738,7 @@ TCFT_TEST(element_same_code_different_meaning)
     tcf_check_outcome *o = result_of("PhoneVerification", "-4");
     TCFT_CHECK(o != NULL && tcf_check_outcome_matched(o) == 0);
     tcf_check_outcome_free(o);
-    o = result_of("BankCard2EVerification", "-4");
+    o = result_of("BankCard2EVerification", "-5"); /* a card state, not a comparison */
     TCFT_CHECK(o != NULL && tcf_check_outcome_matched(o) == -1);
     tcf_check_outcome_free(o);
     /* CheckPhoneAndName: "1" (positive) is the mismatch; -1 is "no record" */

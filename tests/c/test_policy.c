@@ -48,6 +48,14 @@ TCFT_TEST(policy_daily_limits)
     /* the same number means something else elsewhere */
     TCFT_CHECK(tcf_daily_limit_result("BankCard2EVerification", "-4") == 0);
     TCFT_CHECK(tcf_daily_limit_result("PhoneVerificationCMCC", "-12") == 0);
+    /* PaaS comparisons with an identity: their limit may come as Result */
+    TCFT_CHECK(tcf_daily_limit_result("LivenessRecognition",
+                                      "FailedOperation.IdentityAuthLimitExceeded") == 1);
+    TCFT_CHECK(tcf_daily_limit_result("ImageRecognitionV2",
+                                      "FailedOperation.IdentityAuthLimitExceeded") == 1);
+    TCFT_CHECK(tcf_daily_limit_result("LivenessCompare",
+                                      "FailedOperation.IdentityAuthLimitExceeded") == 0);
+    TCFT_CHECK(tcf_daily_limit_result("LivenessRecognition", "-7") == 0);
     TCFT_CHECK(tcf_daily_limit_result("IdCardVerification", NULL) == 0);
     TCFT_CHECK(tcf_daily_limit_result(NULL, "-7") == 0);
 }

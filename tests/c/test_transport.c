@@ -1,6 +1,7 @@
 /* The libcurl transport against the FaceID emulator (started by tests/c/test_c_core.py):
  * TCF_TEST_ENDPOINT (plain HTTP, QPS limits off), TCF_TEST_TLS_ENDPOINT with its certificate
  * TCF_TEST_CA, and TCF_TEST_THREAD_CALLS (calls per thread in the thread test). */
+#include "emulator.h"
 #include "internal.h"
 #include "tcft.h"
 
@@ -20,36 +21,10 @@ static const char *env_or_fail(const char *name)
     return v;
 }
 
-static size_t discard(char *data, size_t size, size_t n, void *user)
-{
-    (void)data;
-    (void)user;
-    return size * n;
-}
-
 /* POST a JSON object to the emulator's control API. */
 static int control(const char *what, const char *json)
 {
-    const char *endpoint = getenv("TCF_TEST_ENDPOINT");
-    if (endpoint == NULL)
-        return -1;
-    char url[512];
-    snprintf(url, sizeof url, "%s/_emulator/%s", endpoint, what);
-    CURL *h = curl_easy_init();
-    if (h == NULL)
-        return -1;
-    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, json);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
-    curl_easy_setopt(h, CURLOPT_PROXY, "");
-    CURLcode rc = curl_easy_perform(h);
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(h);
-    return rc == CURLE_OK && status == 200 ? 0 : -1;
+    return emulator_control(what, json, NULL);
 }
 
 static tcf_client *client_for(const char *endpoint, const char *key, tcf_client_options *opts)

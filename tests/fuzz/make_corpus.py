@@ -385,7 +385,32 @@ write_dict("sign", ["TC3-HMAC-SHA256", "HmacSHA1", "HmacSHA256", "SignatureMetho
                     "host", "application/json", "x-tc-action", "faceid"])
 write_dict("validate", ["\u00b7", "\u2022", "\u30fb", "\uff0e", "\u2027", "\u22c5", "\uff65", ".", "\u5f20",
                         "\U00020000", "X", "x", "https://", "http://", "00000000", "0229"])
+write_dict("check_body", ["\u00b7", "\u5f20", "data:video/mp4;base64,", "=", "LIP", "ACTION", "SILENT", "2,1",
+                          "110101199003071233", "13800138000", "6212261000000000017", "00000000"])
 write_dict("bodies", ["\u00b7", "\u5f20", "https://", "data:image/png;base64,", "=", "110101199003071233"])
+
+# ---- check bodies (element checks and PaaS helpers) ----
+def check_seed(action, flags, frames, fields):
+    return bytes([action, flags, frames]) + b"\0".join(f.encode("utf-8") for f in fields)
+
+
+zhang = ["110101199003071233", "张三"]
+seed("check_body", check_seed(0, 0, 0, zhang))
+seed("check_body", check_seed(0, 0, 0, ["11010119900307123x", " 阿卜杜拉•买买提 "]))
+seed("check_body", check_seed(1, 4, 0, ["", "", "", "", "", "", "", "", "", "", "https://example.com/id.jpg"]))
+seed("check_body", check_seed(2, 0, 0, zhang + ["", "", "20150101", "00000000"]))
+seed("check_body", check_seed(3, 2 << 3, 0, zhang + ["13800138000"]))
+seed("check_body", check_seed(3, 1 << 5, 0, zhang + ["18612345678"]))
+seed("check_body", check_seed(5, 0, 0, zhang + ["13312345678"]))
+seed("check_body", check_seed(7, 0, 0, ["", "李四", "18612345678"]))
+seed("check_body", check_seed(8, 0, 0, ["", "", "13800138000"]))
+seed("check_body", check_seed(12, 0, 0, zhang + ["13800138000", "6212261000000000017"]))
+seed("check_body", check_seed(13, 0, 0, ["", "", "", "6212261000000000017"]))
+seed("check_body", check_seed(14, 1, 4, zhang + ["", "", "", "", "LIP", "1234", "", "raw video bytes"]))
+seed("check_body", check_seed(14, 0, 0, zhang + ["", "", "", "", "ACTION", "2,1", "", "data:video/mp4;base64,YWJj\nZGVm"]))
+seed("check_body", check_seed(15, 2, 0, ["", "", "", "", "", "", "SILENT", "", "", "YWJj", "raw image"]))
+seed("check_body", check_seed(16, 0, 0, zhang + ["", "", "", "", "", "", "订单1", "", "aGk="]))
+seed("check_body", check_seed(17, 0, 0, []))
 
 # write: every seed named by its content, a fresh directory per harness
 for name, seeds in corpus.items():
@@ -396,3 +421,4 @@ for name, seeds in corpus.items():
     for s in seeds:
         (d / hashlib.sha1(s).hexdigest()[:16]).write_bytes(s)
     print(f"{name}: {len(set(seeds))} seeds")
+

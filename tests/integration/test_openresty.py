@@ -9,6 +9,7 @@ test fails. Everything talks to 127.0.0.1 only.
 
 from __future__ import annotations
 
+import base64
 import http.client
 import http.server
 import json
@@ -843,3 +844,135 @@ def test_documentation_excerpts_match_the_example() -> None:
     assert {path for path, _ in blocks} == set(sources), "docs/openresty.md must show both example files"
     for path, block in blocks:
         assert block in sources[path], f"{path}: {block[:200]}"
+
+
+# ---------------------------------------------------------------------------
+# element checks and PaaS calls through tcfaceid.resty (docs/checks.md)
+# ---------------------------------------------------------------------------
+
+# A location added for these tests only: faceid:<method>(params) with the params of the JSON body;
+# "video_bytes_b64" becomes the raw bytes of params.video (what a handler reading an upload has),
+# "video_base64_fill": n a base64 text of n characters (larger than nginx's request body limit).
+CHECK_PROBE = """        location = /test/check {
+            content_by_lua_block {
+                local tcfaceid = require("tcfaceid")
+                local faceid = assert(require("tcfaceid.resty").new{ endpoint = "@ENDPOINT@" })
+                ngx.req.read_body()
+                local params = tcfaceid.json_decode(ngx.req.get_body_data() or "{}")
+                if params.video_bytes_b64 then
+                    params.video = ngx.decode_base64(params.video_bytes_b64)
+                    params.video_bytes_b64 = nil
+                end
+                if params.video_base64_fill then
+                    params.video_base64 = string.rep("A", params.video_base64_fill)
+                    params.video_base64_fill = nil
+                end
+                local method = ngx.var.arg_method
+                local o, err
+                if method == "get_live_code" then
+                    o, err = faceid:get_live_code()
+                    if o then
+                        return ngx.say("code ", o)
+                    end
+                else
+                    o, err = faceid[method](faceid, params)
+                end
+                if o then
+                    return ngx.say("ok ", tcfaceid.json_encode({ action = o.action, status = o.status,
+                        result = o.result, billed = o.billed == nil and tcfaceid.null or o.billed,
+                        matched = o.matched == nil and tcfaceid.null or o.matched,
+                        sim = o.sim or tcfaceid.null, request_id = o.request_id or tcfaceid.null,
+                        response = o.response }))
+                end
+                ngx.say("err ", err.kind, " ", err.code, " ", tostring(err.retry_at), " ", err.message)
+            }
+        }
+
+        location = /verify/return {"""
+
+
+def probe_check(n: Nginx, method: str, params: dict[str, Any]) -> tuple[str, Any]:
+    """faceid:<method>(params) in nginx: ("ok", outcome dict) | ("code", live code) |
+    ("err", [kind, code, retry_at, message])."""
+    conn = http.client.HTTPConnection("127.0.0.1", n.port, timeout=30)
+    try:
+        conn.request("POST", "/test/check?method=" + method, body=json.dumps(params).encode())
+        resp = conn.getresponse()
+        body = resp.read().decode()
+        assert resp.status == 200, (body, n.error_log())
+        head, _, rest = body.strip().partition(" ")
+        if head == "ok":
+            return head, json.loads(rest)
+        if head == "code":
+            return head, rest
+        return head, rest.split(" ", 3)
+    finally:
+        conn.close()
+
+
+def test_element_checks_and_liveness_through_nginx(emu: Emulator) -> None:
+    n = start_nginx(emu.endpoint, extra=[("        location = /verify/return {",
+                                          CHECK_PROBE.replace("@ENDPOINT@", emu.endpoint))])
+    try:
+        kind, o = probe_check(n, "id_card_verify", {"id_card": ID_NO, "name": NAME})
+        assert kind == "ok", (o, n.error_log())
+        assert (o["action"], o["status"], o["result"], o["billed"], o["matched"]) == \
+            ("IdCardVerification", "matched", "0", True, True)
+        assert isinstance(o["request_id"], str) and o["request_id"]
+        kind, o = probe_check(n, "id_card_verify", {"id_card": ID_NO, "name": "李四"})
+        assert (o["status"], o["matched"]) == ("mismatched", False)
+        # LIP liveness with a small video given as raw bytes
+        kind, code = probe_check(n, "get_live_code", {})
+        assert kind == "code" and re.fullmatch(r"\d{4}", code)
+        video = b"\x00\x00\x00\x18ftypisom" + bytes(range(256)) * 8
+        kind, o = probe_check(n, "liveness_recognition", {
+            "id_card": ID_NO, "name": NAME, "liveness_type": "LIP", "validate_data": code,
+            "video_bytes_b64": base64.b64encode(video).decode()})
+        assert kind == "ok", (o, n.error_log())
+        assert (o["action"], o["status"], o["result"], o["billed"]) == \
+            ("LivenessRecognition", "matched", "Success", True)
+        assert o["sim"] >= 70 and isinstance(o["response"]["BestFrameBase64"], str)
+        # a PaaS business result the service gave as an API error
+        emu.fault("internal_error", count=1, action="LivenessCompare", code="FailedOperation.CompareLowSimilarity")
+        kind, o = probe_check(n, "liveness_compare", {
+            "liveness_type": "SILENT", "video_base64": base64.b64encode(video).decode(),
+            "image_base64": "data:image/png;base64," + base64.b64encode(b"\x89PNG not a picture").decode()})
+        assert kind == "ok", (o, n.error_log())
+        assert (o["status"], o["result"], o["billed"]) == ("mismatched", "FailedOperation.CompareLowSimilarity", True)
+        # carrier routing: a CUCC number goes to PhoneVerificationCUCC; when that action is not
+        # enabled for the account, PhoneVerification answers
+        li = {"phone": "18612345678", "id_card": "440304198512010027", "name": "李四", "route": "auto"}
+        kind, o = probe_check(n, "phone_verify", li)
+        assert (kind, o["action"], o["status"]) == ("ok", "PhoneVerificationCUCC", "matched"), (o, n.error_log())
+        emu.fault("internal_error", count=1, action="PhoneVerificationCUCC", code="UnauthorizedOperation.Nonactivated")
+        kind, o = probe_check(n, "phone_verify", li)
+        assert (kind, o["action"], o["status"]) == ("ok", "PhoneVerification", "matched"), (o, n.error_log())
+        assert received(emu, "PhoneVerificationCUCC") == 2 and received(emu, "PhoneVerification") == 1
+        no_secrets_in(n.error_log())
+    finally:
+        n.stop()
+
+
+def test_invalid_check_inputs_send_nothing_through_nginx(emu: Emulator) -> None:
+    n = start_nginx(emu.endpoint, extra=[("        location = /verify/return {",
+                                          CHECK_PROBE.replace("@ENDPOINT@", emu.endpoint))])
+    try:
+        before = emu.stats()["total"]
+        kind, e = probe_check(n, "id_card_verify", {"id_card": "110101199003071234", "name": NAME})
+        assert kind == "err" and e[0] == "invalid_argument" and "110101199003071234" not in e[3], e
+        kind, e = probe_check(n, "bank_card_verify", {"id_card": ID_NO, "name": NAME, "bank_card": "6212261000000000018"})
+        assert kind == "err" and e[0] == "invalid_argument", e
+        kind, e = probe_check(n, "liveness_recognition", {
+            "id_card": ID_NO, "name": NAME, "liveness_type": "SILENT",
+            "video_base64_fill": 8 * 1024 * 1024 + 4})
+        assert kind == "err" and e[0] == "invalid_argument" and "ffmpeg" in e[3], e
+        assert emu.stats()["total"] == before
+        # the daily identity limit of an element check: rate_limited until midnight (UTC+8)
+        with emu.service.lock:
+            emu.service.config.limits["element_per_day"] = 1
+        assert probe_check(n, "mobile_status", {"phone": "18612345678"})[1]["status"] == "answered"
+        kind, e = probe_check(n, "mobile_status", {"phone": "18612345678"})
+        assert kind == "err" and e[0] == "rate_limited", e
+        assert int(e[2]) > emu.now() and (int(e[2]) + 8 * 3600) % 86400 == 0
+    finally:
+        n.stop()

@@ -167,6 +167,7 @@ def test_emulator_sm2_key_pair_matches() -> None:
 ROUND_TRIPS = [
     ("IdCardVerification", {"IdCard": ID, "Name": NAME}, "0"),
     ("IdCardVerification", {"IdCard": ID, "Name": "李四"}, "-1"),
+    ("IdCardOCRVerification", {"IdCard": ID, "Name": NAME}, "0"),
     ("CheckIdNameDate", {"IdCard": ID, "Name": NAME, "ValidityBegin": "20150101", "ValidityEnd": "20350101"}, "0"),
     ("PhoneVerificationCMCC", {"IdCard": ID, "Name": NAME, "Phone": PHONE}, "0"),
     ("PhoneVerificationCUCC", {"IdCard": ID, "Name": NAME, "Phone": PHONE}, "-13"),

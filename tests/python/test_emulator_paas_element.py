@@ -188,3 +188,130 @@ def test_element_daily_limits() -> None:
             assert c.call("BankCard2EVerification", card)["Result"] == "0"
         finally:
             c.close()
+
+
+# -- IdCardOCRVerification -------------------------------------------------------------------------
+
+def ocr_image(text: str = "") -> str:
+    """A fake ID-card photo; the emulator "OCRs" the directive line at its start."""
+    head = b"tcfaceid-emulator:" + text.encode() + b"\n" if text else b""
+    return base64.b64encode(head + b"\xff\xd8\xff\xe0 fake jpeg").decode()
+
+
+@pytest.mark.parametrize(
+    "params, result",
+    [
+        ({"IdCard": ID, "Name": NAME}, "0"),
+        ({"IdCard": ID, "Name": "李四"}, "-1"),
+        ({"IdCard": ID[:-1] + "4", "Name": NAME}, "-2"),
+        ({"IdCard": ID, "Name": "Zhang San"}, "-3"),
+        ({"IdCard": "110105200002290013", "Name": NAME}, "-5"),
+        ({"ImageBase64": ocr_image(f"idcard={ID}")}, "0"),
+        ({"ImageBase64": ocr_image(f"idcard={ID};name=李四")}, "-1"),
+        ({"ImageBase64": ocr_image("idcard=110101199003071234")}, "-2"),
+        ({"ImageBase64": ocr_image("idcard=110105200002290013")}, "-5"),
+        ({"ImageBase64": ocr_image("idcard=110105200002290013;name=赵六")}, "-5"),
+        ({"ImageBase64": ocr_image(f"idcard={ID};result=-6")}, "-6"),
+        ({"ImageBase64": ocr_image(f"idcard={ID};result=-4")}, "-4"),
+        # Name + IdCard win over the image.
+        ({"IdCard": ID, "Name": NAME, "ImageBase64": ocr_image(f"idcard={ID};name=李四")}, "0"),
+        # Only one of Name / IdCard: the image is used.
+        ({"IdCard": ID, "ImageBase64": ocr_image("idcard=440304198512010027")}, "0"),
+    ],
+)
+def test_id_card_ocr_results(client: Api, params: dict, result: str) -> None:
+    resp = client.call("IdCardOCRVerification", params)
+    assert resp["Result"] == result, resp
+    assert isinstance(resp["Description"], str) and resp["Description"]
+
+
+def test_id_card_ocr_fields(emu: Emulator, client: Api) -> None:
+    resp = client.call("IdCardOCRVerification", {"IdCard": ID, "Name": NAME})
+    assert (resp["Name"], resp["IdCard"], resp["Sex"], resp["Birth"]) == (NAME, ID, "男", "1990/3/7")
+    assert resp["Nation"] == "汉" and resp["Address"]
+    # A mismatch on Name + IdCard reveals nothing.
+    resp = client.call("IdCardOCRVerification", {"IdCard": ID, "Name": "李四"})
+    assert resp["Result"] == "-1" and resp["Name"] is None and resp["Sex"] is None
+    # From an image: what was read, even on a mismatch; Nation / Address from the library or the directive.
+    resp = client.call("IdCardOCRVerification", {"ImageBase64": ocr_image("idcard=440304198512010027;name=张三")})
+    assert resp["Result"] == "-1" and (resp["Name"], resp["IdCard"]) == ("张三", "440304198512010027")
+    assert (resp["Sex"], resp["Birth"], resp["Nation"], resp["Address"]) == ("女", "1985/12/1", None, None)
+    assert resp["Warnings"] == "" and resp["Quality"] == 100
+    resp = client.call("IdCardOCRVerification", {"ImageBase64": ocr_image(
+        "idcard=110105200002290013;name=赵六;nation=回;address=某地;warnings=-9102|-9107;quality=40")})
+    assert resp["Result"] == "-5" and (resp["Nation"], resp["Address"]) == ("回", "某地")
+    assert (resp["Warnings"], resp["Quality"], resp["Sex"]) == ("-9102|-9107", 40, "男")
+    assert emu.stats()["billed"]["IdCardOCRVerification"] == 3  # 0 and the two -1 (-5 is not billed)
+
+
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        ({}, "MissingParameter"),
+        ({"Name": NAME}, "MissingParameter"),
+        ({"ImageBase64": ocr_image()}, "FailedOperation.ImageNoIdCard"),
+        ({"ImageBase64": ocr_image("name=张三")}, "FailedOperation.OcrFailed"),
+        ({"ImageBase64": ocr_image("error=FailedOperation.ImageBlur")}, "FailedOperation.ImageBlur"),
+        ({"ImageBase64": ocr_image("error=FailedOperation.LivessDetectFake")}, "InvalidParameterValue"),
+        ({"ImageBase64": ocr_image(f"idcard={ID};result=-9")}, "InvalidParameterValue"),
+        ({"ImageBase64": "data:image/jpeg;base64," + ocr_image(f"idcard={ID}")}, "InvalidParameterValue"),
+        ({"ImageBase64": "A" * (3 * 1024 * 1024 + 4)}, "InvalidParameterValue"),
+        ({"ImageUrl": "https://example.com/id.jpg"}, "FailedOperation.DownLoadError"),
+        ({"IdCard": ID, "Name": NAME, "Config": "[1]"}, "InvalidParameterValue"),
+    ],
+)
+def test_id_card_ocr_errors(emu: Emulator, client: Api, params: dict, expected: str) -> None:
+    assert code(client.call("IdCardOCRVerification", params)) == expected
+    assert "IdCardOCRVerification" not in emu.stats()["billed"]
+
+
+def test_id_card_ocr_image_url(client: Api) -> None:
+    import http.server
+    import threading
+
+    bodies = {"/id.jpg": base64.b64decode(ocr_image(f"idcard={ID}")), "/empty.jpg": b"",
+              "/big.jpg": b"\0" * (3 * 1024 * 1024)}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            body = bodies.get(self.path)
+            self.send_response(200 if body is not None else 404)
+            self.send_header("Content-Length", str(len(body or b"")))
+            self.end_headers()
+            self.wfile.write(body or b"")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        resp = client.call("IdCardOCRVerification", {"ImageUrl": base + "/id.jpg"})
+        assert resp["Result"] == "0" and resp["Name"] == NAME
+        # ImageBase64 wins over ImageUrl.
+        resp = client.call("IdCardOCRVerification", {"ImageUrl": base + "/id.jpg",
+                                                     "ImageBase64": ocr_image(f"idcard={ID};name=李四")})
+        assert resp["Result"] == "-1"
+        assert code(client.call("IdCardOCRVerification", {"ImageUrl": base + "/empty.jpg"})) == "FailedOperation.EmptyImageError"
+        assert code(client.call("IdCardOCRVerification", {"ImageUrl": base + "/big.jpg"})) == "FailedOperation.ImageSizeTooLarge"
+        assert code(client.call("IdCardOCRVerification", {"ImageUrl": base + "/missing.jpg"})) == "FailedOperation.DownLoadError"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_id_card_ocr_daily_limit() -> None:
+    with Emulator(Config(port=0, limits={"element_per_day": 2})) as emu:
+        c = Api(emu.endpoint, clock=emu.now)
+        try:
+            req = {"IdCard": ID, "Name": NAME}
+            assert [c.call("IdCardOCRVerification", req)["Result"] for _ in range(3)] == ["0", "0", "-7"]
+            img = {"ImageBase64": ocr_image(f"idcard={ID}")}  # the same identity, read from an image
+            assert c.call("IdCardOCRVerification", img)["Result"] == "-7"
+            assert emu.stats()["billed"]["IdCardOCRVerification"] == 2
+            now = emu.now()
+            emu.set_time((now + 8 * 3600) // 86400 * 86400 + 86400 - 8 * 3600)
+            assert c.call("IdCardOCRVerification", img)["Result"] == "0"
+        finally:
+            c.close()

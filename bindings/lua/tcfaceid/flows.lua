@@ -16,8 +16,8 @@
 local core = require("tcfaceid.core")
 
 local json_encode, json_decode, null = core.json_encode, core.json_decode, core.null
-local floor, concat, type, pairs, ipairs, setmetatable, tostring, error =
-    math.floor, table.concat, type, pairs, ipairs, setmetatable, tostring, error
+local floor, concat, type, pairs, ipairs, setmetatable, tostring, error, next =
+    math.floor, table.concat, type, pairs, ipairs, setmetatable, tostring, error, next
 
 local M = {}
 
@@ -533,6 +533,161 @@ function Flows:wait_eid(session_or_token, opts)
         end
         engine.sleep(interval)
     end
+end
+
+-- ---------------------------------------------------------------------------------------------
+-- Element checks and PaaS calls (docs/checks.md): the method names of the Python client
+
+--- method name -> action
+M.CHECK_METHODS = {
+    id_card_verify = "IdCardVerification",
+    id_card_ocr_verify = "IdCardOCRVerification",
+    check_id_name_date = "CheckIdNameDate",
+    phone_verify = "PhoneVerification",
+    phone_verify_cmcc = "PhoneVerificationCMCC",
+    phone_verify_ctcc = "PhoneVerificationCTCC",
+    phone_verify_cucc = "PhoneVerificationCUCC",
+    check_phone_and_name = "CheckPhoneAndName",
+    mobile_status = "MobileStatus",
+    mobile_network_time_verify = "MobileNetworkTimeVerification",
+    bank_card_2e_verify = "BankCard2EVerification",
+    bank_card_verify = "BankCardVerification",
+    bank_card_4e_verify = "BankCard4EVerification",
+    check_bank_card_information = "CheckBankCardInformation",
+    liveness_recognition = "LivenessRecognition",
+    liveness_compare = "LivenessCompare",
+    image_recognition_v2 = "ImageRecognitionV2",
+}
+
+-- The carrier action is not enabled for the account (nothing billed): PhoneVerification instead.
+local function carrier_refused(err)
+    local code = type(err) == "table" and err.code
+    return type(code) == "string" and (code:find("^UnauthorizedOperation") ~= nil or code == "InvalidAction")
+end
+
+-- Sends one body; the outcome | nil, err. A PaaS business result that came back as an API error
+-- (FailedOperation.CompareLowSimilarity, ...) is an outcome too.
+local function check_exchange(self, action, body)
+    local data, request_id = self.engine.send(action, body)
+    if data == nil then
+        local err = request_id
+        if type(err) == "table" and (err.kind == "service_error" or err.kind == "invalid_parameter")
+            and type(err.code) == "string" then
+            local o = core.check_outcome_from_api_error(action, err.code, err.request_id)
+            if o then
+                return o
+            end
+        end
+        return nil, err
+    end
+    local o, err = core.check_outcome(action, data)
+    if not o then
+        if type(err) == "table" and err.request_id == nil then
+            err.request_id = request_id
+        end
+        return nil, err
+    end
+    if o.request_id == nil then
+        o.request_id = request_id
+    end
+    return o
+end
+
+--- One element check or PaaS call over the engine: t the parameters (core.check_body: id_card,
+-- name, phone, bank_card, validity_begin, validity_end, liveness_type, validate_data, video /
+-- video_path / video_base64 / video_url, image / image_path / image_base64 / image_url,
+-- best_frame_num, detailed, extra; route = "auto" | "generic" for PhoneVerification). Every input
+-- is validated before anything is sent. The outcome table | nil, err.
+function Flows:check(action, t, fname)
+    fname = fname or "check"
+    if type(action) ~= "string" then
+        error(fname .. ": action must be a string", 2)
+    end
+    if t == nil then
+        t = {}
+    elseif type(t) ~= "table" then
+        error(fname .. ": expected a table of parameters, got " .. type(t), 2)
+    end
+    if t.retry ~= nil or t.encrypt ~= nil then
+        error(fname .. ": retry and encrypt are per-call options of the libcurl client only (here: "
+            .. "the client's retry option)", 2)
+    end
+    local route = t.route
+    if route == null then
+        route = nil
+    end
+    if route ~= nil and route ~= "auto" and route ~= "generic" then
+        error(fname .. ': route must be "auto" or "generic"', 2)
+    end
+    if route ~= nil and action ~= "PhoneVerification" then
+        error(fname .. ": route is a parameter of phone_verify only", 2)
+    end
+    local params = t
+    if route ~= nil then
+        params = {}
+        for k, v in pairs(t) do
+            if k ~= "route" then
+                params[k] = v
+            end
+        end
+    end
+    local now = now_seconds(self)
+    -- validated as asked: a bad input is refused (nothing sent) whichever action is chosen
+    local body, err = core.check_body(action, params, now)
+    if not body then
+        return nil, err
+    end
+    if route == "auto" then
+        local chosen = core.phone_route(params.phone, params.detailed)
+        if chosen ~= action then
+            local carrier_body
+            carrier_body, err = core.check_body(chosen, params, now)
+            if not carrier_body then
+                return nil, err
+            end
+            local o
+            o, err = check_exchange(self, chosen, carrier_body)
+            if o or not carrier_refused(err) then
+                return o, err
+            end
+        end
+    end
+    return check_exchange(self, action, body)
+end
+
+for name, action in pairs(M.CHECK_METHODS) do
+    Flows[name] = function(self, t)
+        if type(t) ~= "table" then
+            error(name .. ": expected a table of parameters, got " .. type(t), 2)
+        end
+        return self:check(action, t, name)
+    end
+end
+
+local function no_params(fname, t)
+    if t ~= nil and (type(t) ~= "table" or next(t) ~= nil) then
+        error(fname .. ": takes no parameters here", 3)
+    end
+end
+
+--- GetLiveCode: the 4 digits for LIP liveness | nil, err.
+function Flows:get_live_code(t)
+    no_params("get_live_code", t)
+    local data, err = call_json(self, "GetLiveCode", "{}")
+    if not data then
+        return nil, err
+    end
+    return core.live_code(data)
+end
+
+--- GetActionSequence: the action sequence ("2,1") for ACTION liveness | nil, err.
+function Flows:get_action_sequence(t)
+    no_params("get_action_sequence", t)
+    local data, err = call_json(self, "GetActionSequence", "{}")
+    if not data then
+        return nil, err
+    end
+    return core.action_sequence(data)
 end
 
 return M

@@ -11,6 +11,8 @@
 --   local session, err = faceid:detect_auth{ rule_id = "1", id_card = ..., name = ...,
 --                                            redirect_url = ... }
 --   local verdict, err = faceid:detect_result(session)
+--   local outcome, err = faceid:id_card_verify{ id_card = ..., name = ... }   -- element checks and
+--                                      -- PaaS calls: tcfaceid.flows (core.check_body, check_outcome)
 --
 -- The internal location (docs/openresty.md has it in full):
 --

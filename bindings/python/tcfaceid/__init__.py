@@ -5,6 +5,7 @@ A C core signs, builds, parses and sends requests; this package puts it under a 
     import tcfaceid
     with tcfaceid.Client(endpoint="http://127.0.0.1:8455") as client:   # the bundled emulator
         live_code = client.call("GetLiveCode")["LiveCode"]
+        result = client.id_card_verify(id_card="...", name="...")        # a tcfaceid.CheckResult
 
 Errors are :class:`tcfaceid.Error` subclasses with ``.code``, ``.message``, ``.request_id``,
 ``.http_status`` and ``.retryable``. The local FaceID emulator is :mod:`tcfaceid.emulator`
@@ -28,8 +29,13 @@ _VALIDATORS = (
     "check_redirect_url", "check_validity_date",
 )
 _FLOWS = ("Verdict", "Attempt", "Session", "EidSession", "decrypt_eid_info", "parse_redirect")
+_CHECKS = (
+    "CheckResult", "CostEstimate", "PhoneInfo", "RecentRangeWarning", "validate_id_card", "validate_phone",
+    "validate_bank_card", "phone_route", "estimate_cost", "check_outcome", "SIM_THRESHOLD", "SIM_V1_FAR_1E3",
+    "SIM_V1_FAR_1E4", "VIDEO_BASE64_MAX", "IMAGE_BASE64_MAX",
+)
 
-__all__ = [*_FRONT, *_VALIDATORS, *_FLOWS, *_EXCEPTIONS, "__version__"]
+__all__ = [*_FRONT, *_VALIDATORS, *_FLOWS, *_CHECKS, *_EXCEPTIONS, "__version__"]
 
 
 def __getattr__(name: str) -> Any:
@@ -42,6 +48,10 @@ def __getattr__(name: str) -> Any:
         from . import flows
 
         value = getattr(flows, name)
+    elif name in _CHECKS:
+        from . import checks
+
+        value = getattr(checks, name)
     elif name in _EXCEPTIONS or name in _VALIDATORS:
         from . import _core
 

@@ -1622,11 +1622,630 @@ static PyObject *client_repr(ClientObject *self)
                                 self->endpoint ? self->endpoint : Py_None, closed ? " closed" : "");
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * Element checks and PaaS calls (tcf_check, docs/checks.md): inputs, media, outcomes
+ * ------------------------------------------------------------------------------------------- */
+
+/* The keyword names of a check's inputs, in the order of check_input_get's v[]. */
+enum {
+    P_ID_CARD,
+    P_NAME,
+    P_PHONE,
+    P_BANK_CARD,
+    P_VALIDITY_BEGIN,
+    P_VALIDITY_END,
+    P_LIVENESS_TYPE,
+    P_VALIDATE_DATA,
+    P_VIDEO,
+    P_VIDEO_URL,
+    P_IMAGE,
+    P_IMAGE_URL,
+    P_BEST_FRAME_NUM,
+    P_VERIFY_MODE,
+    P_EXTRA,
+    P_ROUTE,
+    P_COUNT
+};
+
+#define CHECK_INPUT_NAMES                                                                          \
+    "id_card", "name", "phone", "bank_card", "validity_begin", "validity_end", "liveness_type",    \
+        "validate_data", "video", "video_url", "image", "image_url", "best_frame_num",             \
+        "verify_mode", "extra", "route"
+
+/* A video or an image from Python: bytes-like (the file's content, held through the buffer
+ * protocol, no copy), os.PathLike (a file the core reads: its fsencoded path) or str (base64
+ * text, borrowed from the str). Kept alive until check_input_release. */
+typedef struct media_input {
+    Py_buffer view;
+    int has_view;
+    PyObject *path; /* bytes from PyUnicode_FSConverter, or NULL */
+    int large;      /* the core encodes or cleans it: release the GIL */
+} media_input;
+
+typedef struct check_input {
+    tcf_check_params p;
+    media_input video;
+    media_input image;
+} check_input;
+
+static int media_input_get(core_state *st, media_input *m, PyObject *obj, const char *name,
+                           tcf_media *out)
+{
+    if (obj == NULL || obj == Py_None)
+        return 0;
+    if (PyUnicode_Check(obj)) {
+        Py_ssize_t n;
+        const char *s = PyUnicode_AsUTF8AndSize(obj, &n);
+        if (s == NULL)
+            return -1;
+        if (strlen(s) != (size_t)n) {
+            raise_local(st, TCF_EINVAL,
+                        "%s: a str is base64 text and contains a NUL character (pass "
+                        "pathlib.Path for a file, bytes for its content)",
+                        name);
+            return -1;
+        }
+        out->base64 = s;
+        out->base64_len = (size_t)n;
+        m->large = (size_t)n >= NOGIL_MIN_BYTES;
+        return 0;
+    }
+    if (PyObject_CheckBuffer(obj)) {
+        if (PyObject_GetBuffer(obj, &m->view, PyBUF_SIMPLE) != 0)
+            return -1;
+        m->has_view = 1;
+        out->bytes = m->view.buf;
+        out->bytes_len = (size_t)m->view.len;
+        m->large = out->bytes_len >= NOGIL_MIN_BYTES / 2;
+        return 0;
+    }
+    if (PyObject_HasAttrString(obj, "__fspath__")) {
+        if (!PyUnicode_FSConverter(obj, &m->path))
+            return -1;
+        out->path = PyBytes_AS_STRING(m->path);
+        m->large = 1;
+        return 0;
+    }
+    PyErr_Format(PyExc_TypeError,
+                 "%s must be bytes-like (the file's content), os.PathLike (a file) or str "
+                 "(base64), not %.100s",
+                 name, Py_TYPE(obj)->tp_name);
+    return -1;
+}
+
+static void media_input_release(media_input *m)
+{
+    if (m->has_view) {
+        PyBuffer_Release(&m->view);
+        m->has_view = 0;
+    }
+    Py_CLEAR(m->path);
+}
+
+static void check_input_release(check_input *in)
+{
+    media_input_release(&in->video);
+    media_input_release(&in->image);
+}
+
+/* An optional int argument as a C int: None or absent gives dflt; values outside int pass as
+ * INT_MIN / INT_MAX so that the core's range check names the field. */
+static int get_int_arg(PyObject *obj, const char *name, int dflt, int *out)
+{
+    *out = dflt;
+    if (obj == NULL || obj == Py_None)
+        return 0;
+    long long v;
+    if (get_long_long(obj, name, &v) < 0)
+        return -1;
+    *out = v < INT_MIN ? INT_MIN : v > INT_MAX ? INT_MAX : (int)v;
+    return 0;
+}
+
+/* v[0..P_COUNT) (borrowed, NULL: absent) -> in->p; on failure everything held is released. */
+static int check_input_get(core_state *st, check_input *in, PyObject *const *v)
+{
+    tcf_check_params init = TCF_CHECK_PARAMS_INIT;
+    memset(in, 0, sizeof *in);
+    in->p = init;
+    tcf_check_params *p = &in->p;
+    const char *route = NULL;
+    if (get_text(st, v[P_ID_CARD], "id_card", 1, &p->id_card) < 0 ||
+        get_text(st, v[P_NAME], "name", 1, &p->name) < 0 ||
+        get_text(st, v[P_PHONE], "phone", 1, &p->phone) < 0 ||
+        get_text(st, v[P_BANK_CARD], "bank_card", 1, &p->bank_card) < 0 ||
+        get_text(st, v[P_VALIDITY_BEGIN], "validity_begin", 1, &p->validity_begin) < 0 ||
+        get_text(st, v[P_VALIDITY_END], "validity_end", 1, &p->validity_end) < 0 ||
+        get_text(st, v[P_LIVENESS_TYPE], "liveness_type", 1, &p->liveness_type) < 0 ||
+        get_text(st, v[P_VALIDATE_DATA], "validate_data", 1, &p->validate_data) < 0 ||
+        get_text(st, v[P_VIDEO_URL], "video_url", 1, &p->video.url) < 0 ||
+        get_text(st, v[P_IMAGE_URL], "image_url", 1, &p->image.url) < 0 ||
+        get_text(st, v[P_EXTRA], "extra", 1, &p->extra) < 0 ||
+        get_text(st, v[P_ROUTE], "route", 1, &route) < 0 ||
+        get_int_arg(v[P_BEST_FRAME_NUM], "best_frame_num", 0, &p->best_frame_num) < 0 ||
+        get_int_arg(v[P_VERIFY_MODE], "verify_mode", -1, &p->verify_mode) < 0)
+        return -1;
+    if (route == NULL || strcmp(route, "generic") == 0) {
+        p->phone_route = TCF_PHONE_ROUTE_GENERIC;
+    } else if (strcmp(route, "auto") == 0) {
+        p->phone_route = TCF_PHONE_ROUTE_AUTO;
+    } else {
+        raise_local(st, TCF_EINVAL, "route must be \"generic\" or \"auto\"");
+        return -1;
+    }
+    if (media_input_get(st, &in->video, v[P_VIDEO], "video", &p->video) < 0 ||
+        media_input_get(st, &in->image, v[P_IMAGE], "image", &p->image) < 0) {
+        check_input_release(in);
+        return -1;
+    }
+    return 0;
+}
+
+/* The core asks whether a file name was given instead of base64 text: in Python a str is always
+ * base64 text, so say how to pass a file here. */
+static void media_path_hint(const check_input *in, tcf_error *err)
+{
+    static const char hint[] = " (in Python: a pathlib.Path; a str is base64 text)";
+    if ((in->p.video.base64 == NULL && in->p.image.base64 == NULL) || err->code != TCF_EINVAL ||
+        strstr(err->message, "a file name given instead") == NULL)
+        return;
+    size_t n = strlen(err->message);
+    if (n + sizeof hint <= sizeof err->message)
+        memcpy(err->message + n, hint, sizeof hint);
+}
+
+/* (action, status, result, billed, matched, meaning, sim, sim_threshold, response_json: bytes,
+ * request_id); billed / matched / sim / sim_threshold / request_id None when unknown. */
+static PyObject *outcome_tuple(const tcf_check_outcome *o)
+{
+    const char *status = tcf_check_status_name(tcf_check_outcome_status(o));
+    const char *result = tcf_check_outcome_result(o);
+    int billed = tcf_check_outcome_billed(o);
+    int matched = tcf_check_outcome_matched(o);
+    double sim = 0;
+    int has_sim = tcf_check_outcome_sim(o, &sim) == 0;
+    double threshold = tcf_check_outcome_sim_threshold(o);
+    size_t len = 0;
+    const char *json = tcf_check_outcome_json(o, &len);
+    if (result == NULL)
+        result = "";
+    return Py_BuildValue(
+        "(sNNNNsNNy#N)", tcf_check_outcome_action(o),
+        PyUnicode_FromString(status ? status : "unknown"),
+        PyUnicode_DecodeUTF8(result, (Py_ssize_t)strlen(result), "replace"),
+        billed < 0 ? Py_NewRef(Py_None) : PyBool_FromLong(billed),
+        matched < 0 ? Py_NewRef(Py_None) : PyBool_FromLong(matched), tcf_check_outcome_meaning(o),
+        has_sim ? PyFloat_FromDouble(sim) : Py_NewRef(Py_None),
+        threshold < 0 ? Py_NewRef(Py_None) : PyFloat_FromDouble(threshold), json ? json : "{}",
+        (Py_ssize_t)(json ? len : 2), str_or_none(tcf_check_outcome_request_id(o)));
+}
+
+PyDoc_STRVAR(client_check_doc,
+             "check($self, /, action, *, id_card=None, name=None, phone=None, bank_card=None,\n"
+             "    validity_begin=None, validity_end=None, liveness_type=None,\n"
+             "    validate_data=None, video=None, video_url=None, image=None, image_url=None,\n"
+             "    best_frame_num=None, verify_mode=None, extra=None, route=None, retry=None,\n"
+             "    encrypt=None)\n--\n\n"
+             "One element check or PaaS call (tcf_check), the GIL released: every input\n"
+             "validated first (InvalidArgumentError naming the field; nothing is sent), the\n"
+             "body built once (media: bytes-like content, os.PathLike file or base64 str),\n"
+             "sent with the retry policy, the outcome decided. route: \"generic\" or \"auto\"\n"
+             "(PhoneVerification by carrier). Daily limits raise RateLimitedError. Returns\n"
+             "(action, status, result, billed, matched, meaning, sim, sim_threshold,\n"
+             "response_json, request_id).");
+
+static PyObject *client_check(ClientObject *self, PyObject *const *args, Py_ssize_t nargs,
+                              PyObject *kwnames)
+{
+    static const char *const names[] = {"action", CHECK_INPUT_NAMES, "retry", "encrypt"};
+    enum { N = 1 + P_COUNT + 2 };
+    core_state *st = (core_state *)PyType_GetModuleState(Py_TYPE(self));
+    PyObject *v[N];
+    const char *action;
+    if (st == NULL || match_args("check", names, N, 1, 1, args, nargs, kwnames, v) < 0 ||
+        get_text(st, v[0], "action", 0, &action) < 0)
+        return NULL;
+    tcf_retry_options retry = TCF_RETRY_OPTIONS_INIT;
+    tcf_call_options call_opts = TCF_CALL_OPTIONS_INIT;
+    if (get_encrypt_flag(v[N - 1], &call_opts.encrypt) < 0)
+        return NULL;
+    if (v[N - 2] != NULL && v[N - 2] != Py_None) {
+        if (get_retry(v[N - 2], &retry) < 0)
+            return NULL;
+        call_opts.retry = &retry;
+    }
+    check_input in;
+    if (check_input_get(st, &in, v + 1) < 0)
+        return NULL;
+    call_frame frame;
+    if (client_enter(self, st, &frame) < 0) {
+        check_input_release(&in);
+        return NULL;
+    }
+    tcf_check_outcome *out = NULL;
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc;
+    NOGIL_BEGIN
+    rc = tcf_check(self->client, action, &in.p, &call_opts, &out, &err);
+    NOGIL_END
+    client_leave(self, &frame);
+    if (rc != 0)
+        media_path_hint(&in, &err);
+    check_input_release(&in);
+    if (rc != 0)
+        return raise_tcf(st, &err, rc);
+    PyObject *result = outcome_tuple(out);
+    tcf_check_outcome_free(out);
+    return result;
+}
+
+/* retry / encrypt of a call without other inputs. */
+static int call_options_get(PyObject *retry_obj, PyObject *encrypt_obj, tcf_retry_options *retry,
+                            tcf_call_options *opts)
+{
+    if (get_encrypt_flag(encrypt_obj, &opts->encrypt) < 0)
+        return -1;
+    if (retry_obj != NULL && retry_obj != Py_None) {
+        if (get_retry(retry_obj, retry) < 0)
+            return -1;
+        opts->retry = retry;
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(client_get_live_code_doc,
+             "get_live_code($self, /, retry=None, encrypt=None)\n--\n\n"
+             "GetLiveCode (tcf_get_live_code), the GIL released: the 4 digits for LIP\n"
+             "liveness (ValidateData of LivenessRecognition / LivenessCompare).");
+
+static PyObject *client_get_live_code(ClientObject *self, PyObject *const *args, Py_ssize_t nargs,
+                                      PyObject *kwnames)
+{
+    static const char *const names[] = {"retry", "encrypt"};
+    core_state *st = (core_state *)PyType_GetModuleState(Py_TYPE(self));
+    PyObject *v[2];
+    tcf_retry_options retry = TCF_RETRY_OPTIONS_INIT;
+    tcf_call_options call_opts = TCF_CALL_OPTIONS_INIT;
+    if (st == NULL || match_args("get_live_code", names, 2, 2, 0, args, nargs, kwnames, v) < 0 ||
+        call_options_get(v[0], v[1], &retry, &call_opts) < 0)
+        return NULL;
+    call_frame frame;
+    if (client_enter(self, st, &frame) < 0)
+        return NULL;
+    char code[5] = {0};
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc;
+    NOGIL_BEGIN
+    rc = tcf_get_live_code(self->client, &call_opts, code, &err);
+    NOGIL_END
+    client_leave(self, &frame);
+    if (rc != 0)
+        return raise_tcf(st, &err, rc);
+    return PyUnicode_FromString(code);
+}
+
+PyDoc_STRVAR(client_get_action_sequence_doc,
+             "get_action_sequence($self, /, retry=None, encrypt=None)\n--\n\n"
+             "GetActionSequence (tcf_get_action_sequence), the GIL released: the sequence\n"
+             "(\"2,1\"; 1 open mouth, 2 close eyes) for ACTION liveness.");
+
+static PyObject *client_get_action_sequence(ClientObject *self, PyObject *const *args,
+                                            Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"retry", "encrypt"};
+    core_state *st = (core_state *)PyType_GetModuleState(Py_TYPE(self));
+    PyObject *v[2];
+    tcf_retry_options retry = TCF_RETRY_OPTIONS_INIT;
+    tcf_call_options call_opts = TCF_CALL_OPTIONS_INIT;
+    if (st == NULL ||
+        match_args("get_action_sequence", names, 2, 2, 0, args, nargs, kwnames, v) < 0 ||
+        call_options_get(v[0], v[1], &retry, &call_opts) < 0)
+        return NULL;
+    call_frame frame;
+    if (client_enter(self, st, &frame) < 0)
+        return NULL;
+    char seq[64] = {0};
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc;
+    NOGIL_BEGIN
+    rc = tcf_get_action_sequence(self->client, &call_opts, seq, sizeof seq, &err);
+    NOGIL_END
+    client_leave(self, &frame);
+    if (rc != 0)
+        return raise_tcf(st, &err, rc);
+    return PyUnicode_FromString(seq);
+}
+
+PyDoc_STRVAR(check_body_doc,
+             "check_body($module, /, action, *, id_card=None, name=None, ..., route=None,\n"
+             "    today=0)\n--\n\n"
+             "The exact body of one check (tcf_check_body; the inputs of Client.check),\n"
+             "every input validated; sans-IO, for transports of your own. Large media are\n"
+             "encoded with the GIL released. Returns bytes.");
+
+static PyObject *core_check_body(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                                 PyObject *kwnames)
+{
+    static const char *const names[] = {"action", CHECK_INPUT_NAMES, "today"};
+    enum { N = 1 + P_COUNT + 1 };
+    core_state *st = module_state(module);
+    PyObject *v[N];
+    const char *action;
+    long long today = 0;
+    if (match_args("check_body", names, N, 1, 1, args, nargs, kwnames, v) < 0 ||
+        get_text(st, v[0], "action", 0, &action) < 0 ||
+        (v[N - 1] != NULL && get_long_long(v[N - 1], "today", &today) < 0))
+        return NULL;
+    check_input in;
+    if (check_input_get(st, &in, v + 1) < 0)
+        return NULL;
+    char *json = NULL;
+    size_t len = 0;
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc;
+    if (in.video.large || in.image.large) {
+        NOGIL_BEGIN
+        rc = tcf_check_body(&json, &len, action, &in.p, today, &err);
+        NOGIL_END
+    } else {
+        rc = tcf_check_body(&json, &len, action, &in.p, today, &err);
+    }
+    if (rc != 0)
+        media_path_hint(&in, &err);
+    check_input_release(&in);
+    if (rc != 0)
+        return raise_tcf(st, &err, rc);
+    PyObject *result = PyBytes_FromStringAndSize(json, (Py_ssize_t)len);
+    tcf_string_free(json);
+    return result;
+}
+
+PyDoc_STRVAR(check_outcome_doc,
+             "check_outcome($module, /, action, response_json)\n--\n\n"
+             "The typed outcome of one recorded response of action (the Response object or\n"
+             "the {\"Response\": ...} envelope, bytes-like or str): tcf_check_outcome_from_json,\n"
+             "and for a PaaS business result that came as Response.Error,\n"
+             "tcf_check_outcome_from_api_error. Returns the tuple of Client.check; raises\n"
+             "InvalidArgumentError (unknown action), JSONError, or the API error.");
+
+static PyObject *core_check_outcome(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                                    PyObject *kwnames)
+{
+    static const char *const names[] = {"action", "response_json"};
+    core_state *st = module_state(module);
+    PyObject *v[2];
+    const char *action;
+    if (match_args("check_outcome", names, 2, 2, 2, args, nargs, kwnames, v) < 0 ||
+        get_text(st, v[0], "action", 0, &action) < 0)
+        return NULL;
+    byte_input body;
+    if (byte_input_get(&body, v[1], "response_json", 1) < 0)
+        return NULL;
+    tcf_check_outcome *out = NULL;
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc;
+    if (body.len >= NOGIL_MIN_BYTES) {
+        NOGIL_BEGIN
+        rc = tcf_check_outcome_from_json(&out, action, body.data, body.len, &err);
+        NOGIL_END
+    } else {
+        rc = tcf_check_outcome_from_json(&out, action, body.data, body.len, &err);
+    }
+    byte_input_release(&body);
+    if (rc == TCF_EAPI || (rc != 0 && err.code == TCF_EAPI)) {
+        tcf_error err2;
+        tcf_error_clear(&err2);
+        int rc2 =
+            tcf_check_outcome_from_api_error(&out, action, err.api_code, err.request_id, &err2);
+        if (rc2 != 0)
+            return raise_tcf(st, &err2, rc2);
+        if (out != NULL)
+            rc = 0;
+    }
+    if (rc != 0)
+        return raise_tcf(st, &err, rc);
+    PyObject *result = outcome_tuple(out);
+    tcf_check_outcome_free(out);
+    return result;
+}
+
+PyDoc_STRVAR(validate_id_card_doc,
+             "validate_id_card($module, /, id, today=0)\n--\n\n"
+             "The ID number as the helpers send it (tcf_normalize_id_card): a trailing x\n"
+             "becomes X, then tcf_check_id_card (today: Unix seconds, 0 skips the birth-date "
+             "check). Raises\n"
+             "InvalidArgumentError, whose message never contains the value.");
+
+static PyObject *core_validate_id_card(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                                       PyObject *kwnames)
+{
+    static const char *const names[] = {"id", "today"};
+    core_state *st = module_state(module);
+    PyObject *v[2];
+    const char *id;
+    long long today = 0;
+    if (match_args("validate_id_card", names, 2, 2, 1, args, nargs, kwnames, v) < 0 ||
+        get_text(st, v[0], "id", 0, &id) < 0 ||
+        (v[1] != NULL && v[1] != Py_None && get_long_long(v[1], "today", &today) < 0))
+        return NULL;
+    char out[19];
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc = tcf_normalize_id_card(out, id, today, &err);
+    if (rc != 0)
+        return raise_tcf(st, &err, rc);
+    return PyUnicode_FromString(out);
+}
+
+PyDoc_STRVAR(phone_route_doc,
+             "phone_route($module, /, phone, verify_mode=-1)\n--\n\n"
+             "The action a three-element check of phone uses with route=\"auto\"\n"
+             "(tcf_phone_route_action; verify_mode -1/0 simple, 1 detailed), after\n"
+             "tcf_check_phone. Raises InvalidArgumentError for an invalid number.");
+
+static PyObject *core_phone_route(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                                  PyObject *kwnames)
+{
+    static const char *const names[] = {"phone", "verify_mode"};
+    core_state *st = module_state(module);
+    PyObject *v[2];
+    const char *phone;
+    int mode = -1;
+    if (match_args("phone_route", names, 2, 2, 1, args, nargs, kwnames, v) < 0 ||
+        get_text(st, v[0], "phone", 0, &phone) < 0 ||
+        get_int_arg(v[1], "verify_mode", -1, &mode) < 0)
+        return NULL;
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc = tcf_check_phone(phone, &err);
+    if (rc != 0)
+        return raise_tcf(st, &err, rc);
+    const char *action = tcf_phone_route_action(phone, mode);
+    return PyUnicode_FromString(action ? action : "PhoneVerification");
+}
+
+PyDoc_STRVAR(phone_recent_range_doc,
+             "phone_recent_range($module, /, phone)\n--\n\n"
+             "tcf_phone_recent_range: 1 a recently opened range (190-197: carriers' checks may\n"
+             "not know new numbers yet), 0 not, -1 not a valid number.");
+
+static PyObject *core_phone_recent_range(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                                         PyObject *kwnames)
+{
+    static const char *const names[] = {"phone"};
+    core_state *st = module_state(module);
+    PyObject *v[1];
+    const char *phone;
+    if (match_args("phone_recent_range", names, 1, 1, 1, args, nargs, kwnames, v) < 0 ||
+        get_text(st, v[0], "phone", 0, &phone) < 0)
+        return NULL;
+    return PyLong_FromLong(tcf_phone_recent_range(phone));
+}
+
+PyDoc_STRVAR(estimate_cost_doc,
+             "estimate_cost($module, /, action, calls, verify_mode=-1)\n--\n\n"
+             "tcf_estimate_cost: (calls, per_call_fen, postpaid_fen, best_fen,\n"
+             "[(package size, count, price_fen), ...], postpaid_calls), in fen (0.01 CNY).\n"
+             "InvalidArgumentError for an action without a documented price.");
+
+static PyObject *core_estimate_cost(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                                    PyObject *kwnames)
+{
+    static const char *const names[] = {"action", "calls", "verify_mode"};
+    core_state *st = module_state(module);
+    PyObject *v[3];
+    const char *action;
+    long long calls;
+    int mode = -1;
+    if (match_args("estimate_cost", names, 3, 3, 2, args, nargs, kwnames, v) < 0 ||
+        get_text(st, v[0], "action", 0, &action) < 0 || get_long_long(v[1], "calls", &calls) < 0 ||
+        get_int_arg(v[2], "verify_mode", -1, &mode) < 0)
+        return NULL;
+    tcf_cost_estimate est;
+    memset(&est, 0, sizeof est);
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc = tcf_estimate_cost(&est, action, mode, calls, &err);
+    if (rc != 0)
+        return raise_tcf(st, &err, rc);
+    size_t kinds = est.package_kinds;
+    if (kinds > sizeof est.packages / sizeof est.packages[0])
+        kinds = sizeof est.packages / sizeof est.packages[0];
+    PyObject *packages = PyList_New((Py_ssize_t)kinds);
+    if (packages == NULL)
+        return NULL;
+    for (size_t i = 0; i < kinds; i++) {
+        PyObject *item = Py_BuildValue("(LLL)", est.packages[i].size, est.packages[i].count,
+                                       est.packages[i].price_fen);
+        if (item == NULL) {
+            Py_DECREF(packages);
+            return NULL;
+        }
+        PyList_SET_ITEM(packages, (Py_ssize_t)i, item);
+    }
+    return Py_BuildValue("(LLLLNL)", est.calls, est.per_call_fen, est.postpaid_fen, est.best_fen,
+                         packages, est.postpaid_calls);
+}
+
+PyDoc_STRVAR(live_code_from_json_doc,
+             "live_code_from_json($module, /, response_json)\n--\n\n"
+             "The LiveCode of a GetLiveCode answer (tcf_live_code_from_json; sans-IO).");
+
+static PyObject *core_live_code_from_json(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                                          PyObject *kwnames)
+{
+    static const char *const names[] = {"response_json"};
+    core_state *st = module_state(module);
+    PyObject *v[1];
+    if (match_args("live_code_from_json", names, 1, 1, 1, args, nargs, kwnames, v) < 0)
+        return NULL;
+    byte_input body;
+    if (byte_input_get(&body, v[0], "response_json", 1) < 0)
+        return NULL;
+    char code[5] = {0};
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc = tcf_live_code_from_json(code, body.data, body.len, &err);
+    byte_input_release(&body);
+    if (rc != 0)
+        return raise_tcf(st, &err, rc);
+    return PyUnicode_FromString(code);
+}
+
+PyDoc_STRVAR(action_sequence_from_json_doc,
+             "action_sequence_from_json($module, /, response_json)\n--\n\n"
+             "The ActionSequence of a GetActionSequence answer (tcf_action_sequence_from_json;\n"
+             "sans-IO).");
+
+static PyObject *core_action_sequence_from_json(PyObject *module, PyObject *const *args,
+                                                Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"response_json"};
+    core_state *st = module_state(module);
+    PyObject *v[1];
+    if (match_args("action_sequence_from_json", names, 1, 1, 1, args, nargs, kwnames, v) < 0)
+        return NULL;
+    byte_input body;
+    if (byte_input_get(&body, v[0], "response_json", 1) < 0)
+        return NULL;
+    char seq[64] = {0};
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc = tcf_action_sequence_from_json(seq, sizeof seq, body.data, body.len, &err);
+    byte_input_release(&body);
+    if (rc != 0)
+        return raise_tcf(st, &err, rc);
+    return PyUnicode_FromString(seq);
+}
+
+/* Constants of the checks, set on the module at exec. */
+static int add_check_constants(PyObject *module)
+{
+    if (PyModule_AddObject(module, "SIM_THRESHOLD", PyFloat_FromDouble(TCF_SIM_THRESHOLD)) < 0 ||
+        PyModule_AddObject(module, "SIM_V1_FAR_1E3", PyFloat_FromDouble(TCF_SIM_V1_FAR_1E3)) < 0 ||
+        PyModule_AddObject(module, "SIM_V1_FAR_1E4", PyFloat_FromDouble(TCF_SIM_V1_FAR_1E4)) < 0 ||
+        PyModule_AddIntConstant(module, "VIDEO_BASE64_MAX", (long)TCF_VIDEO_BASE64_MAX) < 0 ||
+        PyModule_AddIntConstant(module, "IMAGE_BASE64_MAX", (long)TCF_IMAGE_BASE64_MAX) < 0)
+        return -1;
+    return 0;
+}
+
 static PyMethodDef client_methods[] = {
     {"call", (PyCFunction)(void (*)(void))client_call, METH_FASTCALL | METH_KEYWORDS,
      client_call_doc},
     {"prepare", (PyCFunction)(void (*)(void))client_prepare, METH_FASTCALL | METH_KEYWORDS,
      client_prepare_doc},
+    {"check", (PyCFunction)(void (*)(void))client_check, METH_FASTCALL | METH_KEYWORDS,
+     client_check_doc},
+    {"get_live_code", (PyCFunction)(void (*)(void))client_get_live_code,
+     METH_FASTCALL | METH_KEYWORDS, client_get_live_code_doc},
+    {"get_action_sequence", (PyCFunction)(void (*)(void))client_get_action_sequence,
+     METH_FASTCALL | METH_KEYWORDS, client_get_action_sequence_doc},
     {"close", (PyCFunction)(void (*)(void))client_close, METH_NOARGS, client_close_doc},
     {"__enter__", (PyCFunction)(void (*)(void))client_enter_ctx, METH_NOARGS, NULL},
     {"__exit__", (PyCFunction)(void (*)(void))client_exit_ctx, METH_FASTCALL, NULL},
@@ -2707,6 +3326,14 @@ static PyMethodDef core_methods[] = {
     {"parse_redirect", FASTKW(parse_redirect), parse_redirect_doc},
     {"errcode_meaning", FASTKW(errcode_meaning), errcode_meaning_doc},
     {"next_shanghai_midnight", FASTKW(next_shanghai_midnight), next_shanghai_midnight_doc},
+    {"check_body", FASTKW(check_body), check_body_doc},
+    {"check_outcome", FASTKW(check_outcome), check_outcome_doc},
+    {"validate_id_card", FASTKW(validate_id_card), validate_id_card_doc},
+    {"phone_route", FASTKW(phone_route), phone_route_doc},
+    {"phone_recent_range", FASTKW(phone_recent_range), phone_recent_range_doc},
+    {"estimate_cost", FASTKW(estimate_cost), estimate_cost_doc},
+    {"live_code_from_json", FASTKW(live_code_from_json), live_code_from_json_doc},
+    {"action_sequence_from_json", FASTKW(action_sequence_from_json), action_sequence_from_json_doc},
 #undef FASTKW
 #ifdef TCF_ALLOC_FAILURE_INJECTION
     {"_fail_allocations_after", core_fail_allocations_after, METH_O, fail_allocations_doc},
@@ -2856,7 +3483,7 @@ static int core_exec(PyObject *module)
     st->client_type = PyType_FromModuleAndSpec(module, &client_spec, NULL);
     if (st->client_type == NULL || add_object(module, "Client", st->client_type) < 0)
         return -1;
-    return 0;
+    return add_check_constants(module);
 }
 
 static int core_traverse(PyObject *module, visitproc visit, void *arg)

@@ -1,4 +1,5 @@
 import builtins
+import os
 from typing import Any, Callable, Iterable, Mapping, Optional, Union
 
 _Bytes = Union[bytes, bytearray, memoryview]
@@ -90,6 +91,49 @@ def parse_redirect(url: str) -> str: ...
 def next_shanghai_midnight(now: int) -> int: ...
 def errcode_meaning(errcode: int, intention_verify_type: Optional[str] = ...) -> Optional[str]: ...
 
+SIM_THRESHOLD: float
+SIM_V1_FAR_1E3: float
+SIM_V1_FAR_1E4: float
+VIDEO_BASE64_MAX: int
+IMAGE_BASE64_MAX: int
+
+_Media = Union[_Bytes, str, "os.PathLike[str]", "os.PathLike[bytes]", None]
+# (action, status, result, billed, matched, meaning, sim, sim_threshold, response_json, request_id)
+_Outcome = tuple[
+    str, str, str, Optional[bool], Optional[bool], str, Optional[float], Optional[float], bytes, Optional[str]
+]
+
+def check_body(
+    action: str,
+    *,
+    id_card: Optional[str] = ...,
+    name: Optional[str] = ...,
+    phone: Optional[str] = ...,
+    bank_card: Optional[str] = ...,
+    validity_begin: Optional[str] = ...,
+    validity_end: Optional[str] = ...,
+    liveness_type: Optional[str] = ...,
+    validate_data: Optional[str] = ...,
+    video: _Media = ...,
+    video_url: Optional[str] = ...,
+    image: _Media = ...,
+    image_url: Optional[str] = ...,
+    best_frame_num: Optional[int] = ...,
+    verify_mode: Optional[int] = ...,
+    extra: Optional[str] = ...,
+    route: Optional[str] = ...,
+    today: int = ...,
+) -> bytes: ...
+def check_outcome(action: str, response_json: Union[_Bytes, str]) -> _Outcome: ...
+def validate_id_card(id: str, today: Optional[int] = ...) -> str: ...
+def phone_route(phone: str, verify_mode: Optional[int] = ...) -> str: ...
+def phone_recent_range(phone: str) -> int: ...
+def estimate_cost(
+    action: str, calls: int, verify_mode: Optional[int] = ...
+) -> tuple[int, int, int, int, list[tuple[int, int, int]], int]: ...
+def live_code_from_json(response_json: Union[_Bytes, str]) -> str: ...
+def action_sequence_from_json(response_json: Union[_Bytes, str]) -> str: ...
+
 class Client:
     endpoint: str
     def __init__(
@@ -123,6 +167,31 @@ class Client:
     def prepare(
         self, action: str, params: Union[_Bytes, str], timestamp: int
     ) -> tuple[str, str, list[tuple[str, str]], bytes]: ...
+    def check(
+        self,
+        action: str,
+        *,
+        id_card: Optional[str] = ...,
+        name: Optional[str] = ...,
+        phone: Optional[str] = ...,
+        bank_card: Optional[str] = ...,
+        validity_begin: Optional[str] = ...,
+        validity_end: Optional[str] = ...,
+        liveness_type: Optional[str] = ...,
+        validate_data: Optional[str] = ...,
+        video: _Media = ...,
+        video_url: Optional[str] = ...,
+        image: _Media = ...,
+        image_url: Optional[str] = ...,
+        best_frame_num: Optional[int] = ...,
+        verify_mode: Optional[int] = ...,
+        extra: Optional[str] = ...,
+        route: Optional[str] = ...,
+        retry: Optional[dict[str, Any]] = ...,
+        encrypt: Optional[bool] = ...,
+    ) -> _Outcome: ...
+    def get_live_code(self, retry: Optional[dict[str, Any]] = ..., encrypt: Optional[bool] = ...) -> str: ...
+    def get_action_sequence(self, retry: Optional[dict[str, Any]] = ..., encrypt: Optional[bool] = ...) -> str: ...
     def close(self) -> None: ...
     def __enter__(self) -> "Client": ...
     def __exit__(self, *exc: object) -> None: ...

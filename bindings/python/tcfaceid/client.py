@@ -14,6 +14,7 @@ import time
 from typing import Any, Callable, Iterable, Mapping, NamedTuple, Optional, Sequence, Union
 
 from . import _core
+from .checks import CheckResult, _warn_recent
 from .flows import EidSession, Session, Verdict
 
 __all__ = ["Client", "PreparedRequest", "sign", "parse"]
@@ -22,6 +23,10 @@ Params = Union[Mapping[str, Any], bytes, bytearray, memoryview, str, None]
 Headers = Union[Mapping[str, str], Iterable[tuple[str, str]]]
 Parts = Union[str, Sequence[str]]
 Question = Union[Mapping[str, Any], tuple[str, Sequence[str]]]
+# A video or an image: the file's content (bytes-like, zero copy), a file (os.PathLike, read by
+# the core in chunks) or base64 text (str; a data: prefix and line breaks are dropped).
+Media = Union[bytes, bytearray, memoryview, str, "os.PathLike[str]", "os.PathLike[bytes]"]
+Retry = Optional[Mapping[str, Any]]
 
 # InfoType digit -> the part's name, for Verdict.part_errors
 _PART_NAMES = {"0": "all", "1": "text", "2": "id_card", "3": "best_frame", "4": "video",
@@ -377,6 +382,155 @@ class Client:
         token = _eid_token(session_or_token)
         return self._fetch("eid", "GetEidResult", token, None, parts, best_frames, cut_id_card_image,
                            id_card_avatar)
+
+    # ---- element checks and PaaS liveness (docs/checks.md) ----
+    #
+    # Every input is checked by the C core before anything is sent (InvalidArgumentError naming
+    # the field, never the value); the body is built once (media encoded straight into it) and
+    # sent with the retry policy; the outcome is decided from the action's Result table. A daily
+    # identity limit raises RateLimitedError (retry_at); a billable request that may have been
+    # executed without an answer raises AmbiguousError. ``retry`` / ``encrypt``: as for call().
+
+    def _check(self, action: str, retry: Retry, encrypt: Optional[bool], **inputs: Any) -> CheckResult:
+        try:
+            t = self._core.check(action, retry=dict(retry) if retry is not None else None, encrypt=encrypt, **inputs)
+        except _core.Error as e:
+            self._local.request_id = e.request_id
+            raise
+        result = CheckResult._from_core(t)
+        self._local.request_id = result.request_id
+        return result
+
+    def get_live_code(self, *, retry: Retry = None, encrypt: Optional[bool] = None) -> str:
+        """GetLiveCode: the 4 digits the user reads aloud (``validate_data`` of LIP liveness)."""
+        code: str = self._core.get_live_code(dict(retry) if retry is not None else None, encrypt)
+        return code
+
+    def get_action_sequence(self, *, retry: Retry = None, encrypt: Optional[bool] = None) -> str:
+        """GetActionSequence: the actions the user performs ("2,1": 1 open mouth, 2 close eyes;
+        ``validate_data`` of ACTION liveness)."""
+        seq: str = self._core.get_action_sequence(dict(retry) if retry is not None else None, encrypt)
+        return seq
+
+    def id_card_verify(self, id_card: str, name: str, *, retry: Retry = None,
+                       encrypt: Optional[bool] = None) -> CheckResult:
+        """IdCardVerification: ID number and name against the authoritative source."""
+        return self._check("IdCardVerification", retry, encrypt, id_card=id_card, name=name)
+
+    def id_card_ocr_verify(self, id_card: Optional[str] = None, name: Optional[str] = None, *,
+                           image: Optional[Media] = None, image_url: Optional[str] = None,
+                           retry: Retry = None, encrypt: Optional[bool] = None) -> CheckResult:
+        """IdCardOCRVerification: ``id_card`` + ``name``, or a photo of the ID card (``image``
+        or ``image_url``), not both. The response carries the name and ID number read."""
+        return self._check("IdCardOCRVerification", retry, encrypt, id_card=id_card, name=name, image=image,
+                           image_url=image_url)
+
+    def check_id_name_date(self, id_card: str, name: str, validity_begin: str, validity_end: str, *,
+                           retry: Retry = None, encrypt: Optional[bool] = None) -> CheckResult:
+        """CheckIdNameDate: ID number, name and the card's validity (YYYYMMDD; the end
+        "00000000" for a long-term card)."""
+        return self._check("CheckIdNameDate", retry, encrypt, id_card=id_card, name=name,
+                           validity_begin=validity_begin, validity_end=validity_end)
+
+    def phone_verify(self, phone: str, id_card: str, name: str, *, detailed: bool = False, route: str = "generic",
+                     retry: Retry = None, encrypt: Optional[bool] = None) -> CheckResult:
+        """PhoneVerification (three elements). ``detailed``: VerifyMode 1 (ResultDetail says
+        which element differs; 1.2 CNY instead of 1.1). ``route="auto"``: the carrier's own
+        check where it is cheaper (:func:`tcfaceid.phone_route`), falling back to
+        PhoneVerification once when that check is not enabled for the account; ``result.action``
+        says which was sent. A number of a recent range issues a RecentRangeWarning first."""
+        _warn_recent(phone, 2)
+        return self._check("PhoneVerification", retry, encrypt, phone=phone, id_card=id_card, name=name,
+                           verify_mode=1 if detailed else None, route=route)
+
+    def phone_verify_cmcc(self, phone: str, id_card: str, name: str, *, retry: Retry = None,
+                          encrypt: Optional[bool] = None) -> CheckResult:
+        """PhoneVerificationCMCC: China Mobile numbers only."""
+        _warn_recent(phone, 2)
+        return self._check("PhoneVerificationCMCC", retry, encrypt, phone=phone, id_card=id_card, name=name)
+
+    def phone_verify_ctcc(self, phone: str, id_card: str, name: str, *, retry: Retry = None,
+                          encrypt: Optional[bool] = None) -> CheckResult:
+        """PhoneVerificationCTCC: China Telecom numbers only."""
+        _warn_recent(phone, 2)
+        return self._check("PhoneVerificationCTCC", retry, encrypt, phone=phone, id_card=id_card, name=name)
+
+    def phone_verify_cucc(self, phone: str, id_card: str, name: str, *, retry: Retry = None,
+                          encrypt: Optional[bool] = None) -> CheckResult:
+        """PhoneVerificationCUCC: China Unicom numbers only."""
+        _warn_recent(phone, 2)
+        return self._check("PhoneVerificationCUCC", retry, encrypt, phone=phone, id_card=id_card, name=name)
+
+    def check_phone_and_name(self, phone: str, name: str, *, retry: Retry = None,
+                             encrypt: Optional[bool] = None) -> CheckResult:
+        """CheckPhoneAndName (phone two elements)."""
+        _warn_recent(phone, 2)
+        return self._check("CheckPhoneAndName", retry, encrypt, phone=phone, name=name)
+
+    def mobile_status(self, phone: str, *, retry: Retry = None, encrypt: Optional[bool] = None) -> CheckResult:
+        """MobileStatus: ``response["StatusCode"]`` (0 normal, 1 stopped, …)."""
+        _warn_recent(phone, 2)
+        return self._check("MobileStatus", retry, encrypt, phone=phone)
+
+    def mobile_network_time_verify(self, phone: str, *, retry: Retry = None,
+                                   encrypt: Optional[bool] = None) -> CheckResult:
+        """MobileNetworkTimeVerification: ``response["Range"]`` (months on the network)."""
+        _warn_recent(phone, 2)
+        return self._check("MobileNetworkTimeVerification", retry, encrypt, phone=phone)
+
+    def bank_card_2e_verify(self, bank_card: str, name: str, *, retry: Retry = None,
+                            encrypt: Optional[bool] = None) -> CheckResult:
+        """BankCard2EVerification: card number and name."""
+        return self._check("BankCard2EVerification", retry, encrypt, bank_card=bank_card, name=name)
+
+    def bank_card_verify(self, bank_card: str, id_card: str, name: str, *, retry: Retry = None,
+                         encrypt: Optional[bool] = None) -> CheckResult:
+        """BankCardVerification: card number, ID number and name."""
+        return self._check("BankCardVerification", retry, encrypt, bank_card=bank_card, id_card=id_card, name=name)
+
+    def bank_card_4e_verify(self, bank_card: str, id_card: str, name: str, phone: str, *, retry: Retry = None,
+                            encrypt: Optional[bool] = None) -> CheckResult:
+        """BankCard4EVerification: card number, ID number, name and the card's phone number."""
+        _warn_recent(phone, 2)
+        return self._check("BankCard4EVerification", retry, encrypt, bank_card=bank_card, id_card=id_card,
+                           name=name, phone=phone)
+
+    def check_bank_card_information(self, bank_card: str, *, retry: Retry = None,
+                                    encrypt: Optional[bool] = None) -> CheckResult:
+        """CheckBankCardInformation: ``response["AccountBank"]`` and ``["AccountType"]``."""
+        return self._check("CheckBankCardInformation", retry, encrypt, bank_card=bank_card)
+
+    def liveness_recognition(self, id_card: str, name: str, liveness_type: str, *, video: Optional[Media] = None,
+                             video_url: Optional[str] = None, validate_data: Optional[str] = None,
+                             best_frame_num: Optional[int] = None, retry: Retry = None,
+                             encrypt: Optional[bool] = None) -> CheckResult:
+        """LivenessRecognition: liveness on ``video`` (or ``video_url``) and comparison with the
+        authoritative photo of the person. ``liveness_type``: "LIP" (``validate_data`` the
+        :meth:`get_live_code` digits), "ACTION" (the :meth:`get_action_sequence` sequence) or
+        "SILENT" (no ``validate_data``). ``video``: bytes-like content, a ``pathlib.Path`` (read
+        by the core, never copied into Python) or base64 str; at most VIDEO_BASE64_MAX of base64
+        (docs/checks.md gives the ffmpeg command that compresses a video)."""
+        return self._check("LivenessRecognition", retry, encrypt, id_card=id_card, name=name,
+                           liveness_type=liveness_type, video=video, video_url=video_url,
+                           validate_data=validate_data, best_frame_num=best_frame_num)
+
+    def liveness_compare(self, liveness_type: str, *, video: Optional[Media] = None, video_url: Optional[str] = None,
+                         image: Optional[Media] = None, image_url: Optional[str] = None,
+                         validate_data: Optional[str] = None, best_frame_num: Optional[int] = None,
+                         retry: Retry = None, encrypt: Optional[bool] = None) -> CheckResult:
+        """LivenessCompare: liveness on the video and comparison with your photo (``image``, at
+        most IMAGE_BASE64_MAX of base64, or ``image_url``). Media as for
+        :meth:`liveness_recognition`."""
+        return self._check("LivenessCompare", retry, encrypt, liveness_type=liveness_type, video=video,
+                           video_url=video_url, image=image, image_url=image_url, validate_data=validate_data,
+                           best_frame_num=best_frame_num)
+
+    def image_recognition_v2(self, id_card: str, name: str, image: Media, *, extra: Optional[str] = None,
+                             retry: Retry = None, encrypt: Optional[bool] = None) -> CheckResult:
+        """ImageRecognitionV2: a photo against the authoritative photo of the person (``sim``
+        against SIM_THRESHOLD). ``extra`` (1-10 characters) is echoed back."""
+        return self._check("ImageRecognitionV2", retry, encrypt, id_card=id_card, name=name, image=image,
+                           extra=extra)
 
     # ---- shared ----
 

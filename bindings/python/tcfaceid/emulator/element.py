@@ -5,21 +5,27 @@ limit, then the emulator's identity library (docs/emulator.md lists the order).
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from typing import Any, Optional
 
-from .errors import invalid
+from . import paas
+from .errors import ApiError, invalid
 from .identity import (
     CARRIER_NAMES,
     Person,
     bank_card_format_ok,
+    id_card_birth,
     id_card_problem,
+    id_card_sex,
     luhn_ok,
     name_problem,
     phone_carrier,
     phone_valid,
 )
-from .service import ELEMENT_RESULTS, Call, Service, action
+from .saas import check_base64
+from .service import ELEMENT_RESULTS, ERROR_MESSAGES, Call, Service, action, error_message
 
 _CARRIER_TABLE = "PhoneVerificationCMCC|CTCC|CUCC"
 
@@ -78,6 +84,97 @@ def id_card_verification(svc: Service, call: Call, p: dict[str, Any]) -> dict[st
         return ("0" if person.name == p["Name"] else "-1"), {}
 
     return run(svc, call, check)
+
+
+# IdCardOCRVerification: the API errors its Go SDK comments list for an image (faceid-api.md §4.2).
+OCR_ERRORS = ("FailedOperation.DownLoadError", "FailedOperation.EmptyImageError", "FailedOperation.ImageBlur",
+              "FailedOperation.ImageDecodeFailed", "FailedOperation.ImageNoIdCard",
+              "FailedOperation.ImageSizeTooLarge", "FailedOperation.OcrFailed", "FailedOperation.UnKnown")
+MAX_IMAGE_B64 = 3 * 1024 * 1024
+
+
+def _ocr_error(code: str) -> ApiError:
+    return ApiError(code, error_message(code))
+
+
+def _ocr_image(p: dict[str, Any]) -> dict[str, str]:
+    """The "OCR" of the portrait side: a directive line at the start of the decoded image,
+    ``tcfaceid-emulator:idcard=<18 characters>;name=<name>`` (docs/emulator.md)."""
+    if p.get("ImageBase64"):
+        data = check_base64("ImageBase64", p["ImageBase64"], MAX_IMAGE_B64)
+    else:
+        try:
+            data = paas._fetch_local(p["ImageUrl"], "ImageUrl")
+        except paas._Outcome:
+            raise _ocr_error("FailedOperation.DownLoadError") from None
+        except ApiError:
+            raise _ocr_error("FailedOperation.ImageSizeTooLarge") from None
+        if len(base64.b64encode(data)) > MAX_IMAGE_B64:
+            raise _ocr_error("FailedOperation.ImageSizeTooLarge")
+    if not data:
+        raise _ocr_error("FailedOperation.EmptyImageError")
+    d = paas.directive(data)
+    error = d.get("error")
+    if error:
+        if error not in OCR_ERRORS or error not in ERROR_MESSAGES:
+            raise invalid("image directive", f"error must be one of {', '.join(OCR_ERRORS)}")
+        raise _ocr_error(error)
+    if not re.fullmatch(r"\d{1,3}", d.get("quality", "100")) or int(d.get("quality", "100")) > 100:
+        raise invalid("image directive", "quality must be 0 to 100")
+    if "idcard" not in d:
+        raise _ocr_error("FailedOperation.ImageNoIdCard" if not d else "FailedOperation.OcrFailed")
+    return d
+
+
+@action("IdCardOCRVerification")
+def id_card_ocr_verification(svc: Service, call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    config = p.get("Config")
+    if config:
+        try:
+            if not isinstance(json.loads(config), dict):
+                raise ValueError
+        except ValueError:
+            raise invalid("Config", "a JSON object such as {\"CopyWarn\": true}") from None
+    if p.get("IdCard") and p.get("Name"):  # priority: Name + IdCard > ImageBase64 > ImageUrl
+        ocr: Optional[dict[str, str]] = None
+        id_card, name = p["IdCard"], p["Name"]
+    elif p.get("ImageBase64") or p.get("ImageUrl"):
+        ocr = _ocr_image(p)
+        id_card = ocr["idcard"]
+        known = svc.registry.by_id.get(id_card)
+        name = ocr.get("name") or (known.name if known else "")
+    else:
+        raise ApiError("MissingParameter", "The request is missing a required parameter: `IdCard` and `Name`, "
+                       "or `ImageBase64`, or `ImageUrl`.")
+
+    def check() -> tuple[str, dict[str, Any]]:
+        forced = (ocr or {}).get("result")
+        if forced is not None:
+            if forced not in ELEMENT_RESULTS["IdCardOCRVerification"]:
+                raise invalid("image directive", "result must be a Result of IdCardOCRVerification")
+            raise Done(forced)
+        need(id_card_problem(id_card) is None, "-2")
+        need(bool(name) or ocr is None, "-5")  # OCR read no name and the library has no such number
+        need(name_problem(name) is None, "-3")
+        limit(svc, call, "-7", name, id_card)
+        person = svc.registry.by_id.get(id_card)
+        need(person is not None, "-5")
+        return ("0" if person.name == name else "-1"), {}
+
+    out = run(svc, call, check)
+    # The card's fields: from the image whenever OCR read a valid number; for Name + IdCard only
+    # when they matched. Sex and Birth come from the number, Nation and Address from the library.
+    fields: dict[str, Any] = {"Name": None, "IdCard": None, "Sex": None, "Nation": None, "Birth": None,
+                              "Address": None, "Warnings": None, "Quality": None}
+    show = out["Result"] == "0" if ocr is None else id_card_problem(id_card) is None
+    if show:
+        lib = svc.registry.by_id.get(id_card)
+        fields.update(Name=name, IdCard=id_card, Sex=id_card_sex(id_card), Birth=id_card_birth(id_card),
+                      Nation=(ocr or {}).get("nation") or (lib.nation if lib else None),
+                      Address=(ocr or {}).get("address") or (lib.address if lib else None))
+    if ocr is not None:
+        fields.update(Warnings=ocr.get("warnings", ""), Quality=int(ocr.get("quality", "100")))
+    return {**out, **fields}
 
 
 @action("CheckIdNameDate")

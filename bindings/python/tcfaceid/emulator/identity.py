@@ -107,6 +107,16 @@ def luhn_ok(card: str) -> bool:
     return total % 10 == 0
 
 
+def id_card_sex(id_card: str) -> str:
+    """男 / 女 from the 17th character of a valid ID number (odd: male)."""
+    return "男" if int(id_card[16]) % 2 == 1 else "女"
+
+
+def id_card_birth(id_card: str) -> str:
+    """The birth date of a valid ID number as ID-card OCR prints it: ``1990/3/7``."""
+    return f"{int(id_card[6:10])}/{int(id_card[10:12])}/{int(id_card[12:14])}"
+
+
 def digest(value: str) -> str:
     """A stable key for counting per identity without keeping the value itself."""
     return hashlib.sha256(value.encode("utf-8")).hexdigest()[:32]
@@ -127,6 +137,8 @@ class Person:
     photo: bool = True  # False: the library has no photo of this person
     phone_status: int = 0  # MobileStatus.StatusCode
     phone_months: int = 60  # time on network
+    nation: Optional[str] = None  # IdCardOCRVerification Nation (民族), e.g. "汉"
+    address: Optional[str] = None  # IdCardOCRVerification Address
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -140,6 +152,7 @@ class Person:
         person = cls(**dict(data))
         for name, kind in (("name", str), ("id_card", str), ("bank", str), ("valid_from", str), ("valid_to", str),
                            ("phone", (str, type(None))), ("bank_card", (str, type(None))), ("photo", bool),
+                           ("nation", (str, type(None))), ("address", (str, type(None))),
                            ("card_type", int), ("phone_status", int), ("phone_months", int), ("extra", dict)):
             value = getattr(person, name)
             if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
@@ -151,7 +164,8 @@ class Person:
 
 
 DEFAULT_PEOPLE: tuple[dict[str, Any], ...] = (
-    {"name": "张三", "id_card": "110101199003071233", "phone": "13800138000", "bank_card": "6212261000000000017"},
+    {"name": "张三", "id_card": "110101199003071233", "phone": "13800138000", "bank_card": "6212261000000000017",
+     "nation": "汉", "address": "北京市东城区示例路1号"},
     {"name": "李四", "id_card": "440304198512010027", "phone": "18612345678", "bank_card": "6228480000000000026",
      "bank": "中国农业银行", "card_type": 2},
     {"name": "阿卜杜拉·买买提", "id_card": "650102197806154350", "phone": "13312345678",
