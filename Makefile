@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 PYTEST ?= $(PY) -m pytest
 ARGS   ?=
 
-.PHONY: all deps python lua demo test test-emulator emulator format clean
+.PHONY: all deps python lua demo test test-emulator emulator format clean bench bench-deps
 
 all: test
 
@@ -46,6 +46,18 @@ format:
 include csrc/build.mk
 include bindings/lua/lua.mk
 include tests/fuzz/fuzz.mk
+
+# Benchmarks, tcfaceid against the official Python SDK on a local canned nginx: prints one table
+# and writes docs/performance.md and docs/performance.png (bench/run.py; BENCH_ARGS=--quick, ...).
+bench: deps python lua bench-deps $(BUILD)/tcf-bench
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+# What only the benchmark needs: wrk (Debian) and matplotlib (.venv).
+bench-deps:
+	@bash scripts/bench-deps.sh
+
+$(BUILD)/tcf-bench: bench/bench.c $(BUILD)/libtcfaceid.a
+	$(CC) $(C_CFLAGS) $< -o $@ $(BUILD)/libtcfaceid.a $(C_LDLIBS)
 
 clean:
 	rm -rf build $(VENV) .pytest_cache

@@ -54,8 +54,9 @@ typedef enum tcf_code {
     TCF_ENOCRED = -14,        /* no credentials could be found */
     TCF_EAMBIGUOUS = -15,     /* a billable request may have been executed (and billed) by the
                                * service but no answer arrived; it was not retried */
-    TCF_ERATE_LIMITED = -16   /* a daily identity limit (SaaS 2018, element "daily limit" results,
+    TCF_ERATE_LIMITED = -16,  /* a daily identity limit (SaaS 2018, element "daily limit" results,
                                * FailedOperation.IdentityAuthLimitExceeded): see retry_at */
+    TCF_ECANCELLED = -17      /* an asynchronous call was cancelled (tcf_op_cancel) */
 } tcf_code;
 
 #define TCF_ERROR_API_CODE_MAX 96
@@ -285,7 +286,8 @@ typedef struct tcf_client_options {
     long connect_timeout_ms;      /* 0: 5,000 */
     long timeout_ms;              /* the whole exchange; 0: 30,000 */
     const char *proxy;            /* "http://[user:password@]host:port"; NULL: libcurl's usual
-                                   * environment variables (https_proxy, no_proxy); "": none */
+                                   * environment variables (https_proxy, no_proxy; when none
+                                   * is set at tcf_client_new: no proxy); "": none */
     const char *ca_bundle;        /* PEM file of trusted CAs; NULL: the system's store */
     int insecure_skip_tls_verify; /* 1: do not verify the server (logged as a warning) */
     size_t max_idle_connections;  /* kept-alive connections (easy handles); 0: 16 */
@@ -1198,6 +1200,84 @@ typedef struct tcf_cost_estimate {
 TCF_API int tcf_price_per_call_fen(const char *action, int verify_mode, long long *fen);
 TCF_API int tcf_estimate_cost(tcf_cost_estimate *out, const char *action, int verify_mode,
                               long long calls, tcf_error *err);
+
+/* ---------------------------------------------------------------------------------------------
+ * Asynchronous calls (libcurl builds only): libcurl's multi interface driven by your event loop.
+ * No thread per request: the core tells the loop which sockets to watch and when to wake it; the
+ * loop reports readiness; finished calls are collected with tcf_multi_next_done. A tcf_multi and
+ * its ops belong to one thread (the loop's); the tcf_client they use may be shared.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct tcf_multi tcf_multi;
+typedef struct tcf_op tcf_op;
+
+enum { TCF_POLL_IN = 1, TCF_POLL_OUT = 2, TCF_POLL_INOUT = 3, TCF_POLL_REMOVE = 4 };
+
+#define TCF_MULTI_OPTIONS_VERSION 1
+typedef struct tcf_multi_options {
+    unsigned version; /* TCF_MULTI_OPTIONS_VERSION */
+    void *user;       /* passed to watch and timer */
+    /* Watch fd for TCF_POLL_IN, _OUT or _INOUT (replacing what was watched), or stop watching it
+     * (TCF_POLL_REMOVE). Called from inside tcf_multi_* and tcf_op_* functions. Required. */
+    void (*watch)(void *user, int fd, int what);
+    /* Call tcf_multi_timeout after ms milliseconds (0: soon, from the loop, not recursively);
+     * -1: no timer. There is one timer: each call replaces the previous one. Required. */
+    void (*timer)(void *user, long ms);
+    /* At most this many connections at once (per multi); more calls wait for one, in order.
+     * 0: 256. */
+    long max_connections;
+} tcf_multi_options;
+
+#define TCF_MULTI_OPTIONS_INIT                                                                     \
+    {                                                                                              \
+        TCF_MULTI_OPTIONS_VERSION, NULL, NULL, NULL, 0                                             \
+    }
+
+/* opts is copied. TCF_EINVAL: a bad version, a missing callback, a negative max_connections. */
+TCF_API int tcf_multi_new(tcf_multi **out, const tcf_multi_options *opts, tcf_error *err);
+/* fd is ready: events TCF_POLL_IN and/or TCF_POLL_OUT (0: unknown, let libcurl find out). Runs
+ * transfers, finishes ops (tcf_multi_next_done) and starts retries. */
+TCF_API void tcf_multi_socket(tcf_multi *m, int fd, int events);
+/* The timer fired: libcurl's timeouts, and ops whose backoff / QPS wait is over. */
+TCF_API void tcf_multi_timeout(tcf_multi *m);
+/* The next finished op, in finishing order (each once), or NULL. A cancelled op is not listed. */
+TCF_API tcf_op *tcf_multi_next_done(tcf_multi *m);
+/* Ops started and not yet finished (running, or waiting to retry). */
+TCF_API size_t tcf_multi_running(const tcf_multi *m);
+/* Cancels every op still running (they finish TCF_ECANCELLED; free them with tcf_op_free, before
+ * or after) and frees the multi; its sockets are unwatched. Accepts NULL. */
+TCF_API void tcf_multi_free(tcf_multi *m);
+
+/* tcf_client_call_ex without blocking: the same rules (retry classes, backoff, retry budget,
+ * deadline, clock-skew re-signing, QPS waits, daily limits, encryption: the parameters are
+ * encrypted now), each attempt a transfer on m, waits as timers. TCF_EINVAL (and other local
+ * failures) here: nothing started. Nothing is borrowed: params, opts and opts->retry are copied
+ * (tcf_op_start_check: p is used up by the time it returns). client must outlive the op.
+ * user: yours (tcf_op_user). */
+TCF_API int tcf_op_start(tcf_op **out, tcf_multi *m, tcf_client *client, const char *action,
+                         const void *params, size_t params_len, const tcf_call_options *opts,
+                         void *user, tcf_error *err);
+/* tcf_check without blocking: tcf_check_body runs now (its TCF_EINVAL: nothing started); the
+ * routing fallback happens inside the op. Read the answer with tcf_op_check_result. */
+TCF_API int tcf_op_start_check(tcf_op **out, tcf_multi *m, tcf_client *client, const char *action,
+                               const tcf_check_params *p, const tcf_call_options *opts, void *user,
+                               tcf_error *err);
+TCF_API void *tcf_op_user(const tcf_op *op);
+/* 1 when finished (or cancelled), else 0. */
+TCF_API int tcf_op_done(const tcf_op *op);
+/* A finished tcf_op_start op: 0 and *out (now the caller's), or its error (err.attempts set);
+ * TCF_ESTATE when not finished or already taken; TCF_ECANCELLED when cancelled. */
+TCF_API int tcf_op_result(tcf_op *op, tcf_response **out, tcf_error *err);
+/* The same for tcf_op_start_check ops: the outcome (the caller's). */
+TCF_API int tcf_op_check_result(tcf_op *op, tcf_check_outcome **out, tcf_error *err);
+/* Stops a running op at once: its transfer is removed (the connection is closed) and it finishes
+ * TCF_ECANCELLED without being listed by tcf_multi_next_done. A finished op (listed or not yet)
+ * is left as it is. A billable request that was being sent or answered may still have been
+ * executed. */
+TCF_API void tcf_op_cancel(tcf_op *op);
+/* Frees an op (cancelling it when running; a finished op not yet listed is taken off the list);
+ * accepts NULL. */
+TCF_API void tcf_op_free(tcf_op *op);
 
 #ifdef __cplusplus
 }

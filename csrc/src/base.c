@@ -48,6 +48,8 @@ const char *tcf_strerror(int code)
         return "ambiguous: the request may have been executed";
     case TCF_ERATE_LIMITED:
         return "daily identity limit reached";
+    case TCF_ECANCELLED:
+        return "cancelled";
     }
     return "unknown error";
 }

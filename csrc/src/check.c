@@ -672,16 +672,16 @@ int tcf_price_per_call_fen(const char *action, int verify_mode, long long *fen)
     return 0;
 }
 
-typedef struct plan {
+typedef struct cost_plan {
     long long cost;
     long long counts[6];
     long long postpaid_calls;
-} plan;
+} cost_plan;
 
 /* The cheapest plan for `left` calls using package kinds k..0 (largest first): for each kind, a
  * count near left / size (a larger package is never dearer per call, so the optimum is there). */
 static void search(const price_row *row, int k, long long left, long long spent, long long *counts,
-                   plan *best)
+                   cost_plan *best)
 {
     if (k < 0) {
         long long cost = spent + left * row->per_call;
@@ -723,7 +723,7 @@ int tcf_estimate_cost(tcf_cost_estimate *out, const char *action, int verify_mod
     out->calls = calls;
     out->per_call_fen = row->per_call;
     out->postpaid_fen = calls * row->per_call;
-    plan best = {-1, {0}, 0};
+    cost_plan best = {-1, {0}, 0};
     long long counts[6] = {0};
     search(row, 5, calls, 0, counts, &best);
     out->best_fen = best.cost;
@@ -806,49 +806,93 @@ int tcf_action_sequence_from_json(char *out, size_t cap, const void *response_js
 
 /* ---- the client calls ---- */
 
-#if TCF_WITH_CURL
+/* ---- one helper call: the plan (bodies, routing) and the decision, for both drivers ---- */
 
-/* A carrier action the account cannot use: an API error that was not billed. */
-static int not_enabled(const tcf_error *e)
+int tcfp_check_plan_make(tcfp_check_plan *plan, const char *action, const tcf_check_params *p,
+                         long long today, tcf_error *err)
 {
-    return e->code != 0 && (strncmp(e->api_code, "UnauthorizedOperation", 21) == 0 ||
-                            strcmp(e->api_code, "InvalidAction") == 0);
-}
-
-static int check_once(tcf_client *client, const char *action, const tcf_check_params *p,
-                      const tcf_call_options *opts, tcf_check_outcome **out, tcf_error *err)
-{
-    char *body = NULL;
-    size_t len = 0;
-    long long today = (long long)time(NULL) + tcf_client_clock_offset(client);
-    int rc = tcf_check_body(&body, &len, action, p, today, err);
+    memset(plan, 0, sizeof *plan);
+    if (action == NULL)
+        return tcfp_fail(err, TCF_EINVAL, "action is NULL");
+    if (strcmp(action, "GetLiveCode") == 0 || strcmp(action, "GetActionSequence") == 0)
+        return tcfp_fail(err, TCF_EINVAL,
+                         "%s has no check outcome: use tcf_get_live_code / "
+                         "tcf_get_action_sequence",
+                         action);
+    int rc = tcf_check_body(&plan->body, &plan->len, action, p, today, err);
     if (rc != 0)
         return rc;
-    tcf_response *resp = NULL;
-    tcf_error e;
-    tcf_error_clear(&e);
-    rc = tcfp_client_call_body(client, action, body, len, opts, &resp, &e);
-    tcf_string_free(body); /* wiped */
+    plan->action = find_check(action)->action; /* static */
+    /* tcf_check_body refused a route other than AUTO on PhoneVerification */
+    if (p == NULL || p->phone_route != TCF_PHONE_ROUTE_AUTO)
+        return 0;
+    const char *routed = tcf_phone_route_action(p->phone, p->verify_mode);
+    if (strcmp(routed, plan->action) == 0)
+        return 0;
+    tcf_check_params q = *p;
+    q.verify_mode = -1; /* the carrier actions have no VerifyMode */
+    q.phone_route = TCF_PHONE_ROUTE_GENERIC;
+    char *body = NULL;
+    size_t len = 0;
+    rc = tcf_check_body(&body, &len, routed, &q, today, err);
+    if (rc != 0) {
+        tcfp_check_plan_free(plan);
+        return rc;
+    }
+    plan->fallback_action = plan->action; /* PhoneVerification, when the carrier's is refused */
+    plan->fallback_body = plan->body;
+    plan->fallback_len = plan->len;
+    plan->action = routed;
+    plan->body = body;
+    plan->len = len;
+    return 0;
+}
+
+void tcfp_check_plan_free(tcfp_check_plan *plan)
+{
+    tcf_string_free(plan->body); /* wiped */
+    tcf_string_free(plan->fallback_body);
+    memset(plan, 0, sizeof *plan);
+}
+
+int tcfp_check_plan_fall_back(tcfp_check_plan *plan, int rc, const tcf_error *e)
+{
+    if (plan->fallback_action == NULL || rc != TCF_EAPI ||
+        (strncmp(e->api_code, "UnauthorizedOperation", 21) != 0 &&
+         strcmp(e->api_code, "InvalidAction") != 0))
+        return 0;
+    tcf_string_free(plan->body);
+    plan->action = plan->fallback_action;
+    plan->body = plan->fallback_body;
+    plan->len = plan->fallback_len;
+    plan->fallback_action = NULL;
+    plan->fallback_body = NULL;
+    plan->fallback_len = 0;
+    return 1;
+}
+
+int tcfp_check_decide(tcf_check_outcome **out, const char *action, int rc, tcf_response *resp,
+                      tcf_error *e)
+{
+    *out = NULL;
     if (rc == 0) {
         size_t n = 0;
         const char *text = tcf_response_json(resp, &n);
-        rc = tcf_check_outcome_from_json(out, action, text, n, &e);
+        rc = tcf_check_outcome_from_json(out, action, text, n, e);
         if (rc == 0)
             tcfp_check_outcome_set_request_id(*out, tcf_response_request_id(resp));
-        tcf_response_free(resp);
     } else if (rc == TCF_EAPI) {
         tcf_check_outcome *o = NULL;
-        if (tcf_check_outcome_from_api_error(&o, action, e.api_code, e.request_id, NULL) == 0 &&
+        if (tcf_check_outcome_from_api_error(&o, action, e->api_code, e->request_id, NULL) == 0 &&
             o != NULL) {
             *out = o;
             rc = 0;
         }
     }
-    if (rc != 0 && err != NULL && err->code == 0)
-        *err = e;
-    tcfp_wipe(&e, sizeof e);
     return rc;
 }
+
+#if TCF_WITH_CURL
 
 int tcf_check(tcf_client *client, const char *action, const tcf_check_params *p,
               const tcf_call_options *opts, tcf_check_outcome **out, tcf_error *err)
@@ -857,31 +901,23 @@ int tcf_check(tcf_client *client, const char *action, const tcf_check_params *p,
         *out = NULL;
     if (client == NULL || action == NULL || out == NULL)
         return tcfp_fail(err, TCF_EINVAL, "client, action and out must not be NULL");
-    if (strcmp(action, "GetLiveCode") == 0 || strcmp(action, "GetActionSequence") == 0)
-        return tcfp_fail(err, TCF_EINVAL,
-                         "%s has no check outcome: use tcf_get_live_code / "
-                         "tcf_get_action_sequence",
-                         action);
-    /* tcf_check_body refuses a route other than AUTO on PhoneVerification */
-    if (p == NULL || p->phone_route != TCF_PHONE_ROUTE_AUTO ||
-        strcmp(action, "PhoneVerification") != 0)
-        return check_once(client, action, p, opts, out, err);
-    const char *routed = tcf_phone_route_action(p->phone, p->verify_mode);
-    if (strcmp(routed, "PhoneVerification") == 0)
-        return check_once(client, action, p, opts, out, err);
-    tcf_check_params q = *p;
-    q.verify_mode = -1; /* the carrier actions have no VerifyMode */
-    q.phone_route = TCF_PHONE_ROUTE_GENERIC;
+    tcfp_check_plan plan;
+    long long today = (long long)time(NULL) + tcf_client_clock_offset(client);
+    int rc = tcfp_check_plan_make(&plan, action, p, today, err);
+    if (rc != 0)
+        return rc;
     tcf_error e;
-    tcf_error_clear(&e);
-    int rc = check_once(client, routed, &q, opts, out, &e);
-    if (rc != 0 && rc == TCF_EAPI && not_enabled(&e)) {
-        tcfp_wipe(&e, sizeof e);
-        return check_once(client, "PhoneVerification", p, opts, out, err);
-    }
+    tcf_response *resp = NULL;
+    do {
+        tcf_error_clear(&e);
+        rc = tcfp_client_call_body(client, plan.action, plan.body, plan.len, opts, &resp, &e);
+    } while (rc != 0 && tcfp_check_plan_fall_back(&plan, rc, &e));
+    rc = tcfp_check_decide(out, plan.action, rc, resp, &e);
+    tcf_response_free(resp);
     if (rc != 0 && err != NULL && err->code == 0)
         *err = e;
     tcfp_wipe(&e, sizeof e);
+    tcfp_check_plan_free(&plan);
     return rc;
 }
 

@@ -34,13 +34,17 @@ int tcfp_sha256(unsigned char out[TCFP_SHA256_LEN], const void *data, size_t len
  *     tcfp_sha256_free(&c);   -- always, also after a failure */
 typedef struct tcfp_sha256_ctx {
     EVP_MD_CTX *md;
+    int shared; /* the calling thread's context (tcfp_sha256_init_shared): not freed */
 } tcfp_sha256_ctx;
 #define TCFP_SHA256_CTX_INIT                                                                       \
     {                                                                                              \
-        NULL                                                                                       \
+        NULL, 0                                                                                    \
     }
 
 int tcfp_sha256_init(tcfp_sha256_ctx *c);
+/* tcfp_sha256_init on the calling thread's own context, kept for the thread's lifetime (no
+ * allocation per use; the signing hot path). Use it within one function call, never across. */
+int tcfp_sha256_init_shared(tcfp_sha256_ctx *c);
 int tcfp_sha256_update(tcfp_sha256_ctx *c, const void *data, size_t len);
 int tcfp_sha256_final(tcfp_sha256_ctx *c, unsigned char out[TCFP_SHA256_LEN]);
 void tcfp_sha256_free(tcfp_sha256_ctx *c);
@@ -61,13 +65,17 @@ size_t tcfp_hmac_len(tcfp_hmac_alg alg);
 typedef struct tcfp_hmac_ctx {
     EVP_MAC_CTX *mac;
     tcfp_hmac_alg alg;
+    int shared; /* the calling thread's HMAC-SHA256 context: not freed */
 } tcfp_hmac_ctx;
 #define TCFP_HMAC_CTX_INIT                                                                         \
     {                                                                                              \
-        NULL, TCFP_HMAC_SHA256                                                                     \
+        NULL, TCFP_HMAC_SHA256, 0                                                                  \
     }
 
 int tcfp_hmac_init(tcfp_hmac_ctx *c, tcfp_hmac_alg alg);
+/* tcfp_hmac_init(c, TCFP_HMAC_SHA256) on the calling thread's own context (as
+ * tcfp_sha256_init_shared). Every compute re-keys it; OpenSSL cleanses it when the thread ends. */
+int tcfp_hmac_init_shared(tcfp_hmac_ctx *c);
 int tcfp_hmac_compute(tcfp_hmac_ctx *c, unsigned char *out, const void *key, size_t key_len,
                       const void *msg, size_t msg_len);
 void tcfp_hmac_free(tcfp_hmac_ctx *c);

@@ -79,6 +79,29 @@ int tcfp_build_ex(tcf_request **out, const tcf_config *cfg, const char *action,
                   const void *params_json, size_t params_len, long long timestamp, int flags,
                   tcf_error *err);
 
+/* One helper call (check.c), shared by tcf_check and the asynchronous tcf_op_start_check: the
+ * body of the action to send first and, when a PhoneVerification was routed to a carrier's action,
+ * the PhoneVerification body to send if that action is refused. */
+typedef struct tcfp_check_plan {
+    const char *action; /* static */
+    char *body;
+    size_t len;
+    const char *fallback_action; /* NULL: no fallback */
+    char *fallback_body;
+    size_t fallback_len;
+} tcfp_check_plan;
+
+int tcfp_check_plan_make(tcfp_check_plan *plan, const char *action, const tcf_check_params *p,
+                         long long today, tcf_error *err);
+void tcfp_check_plan_free(tcfp_check_plan *plan);
+/* After a call of plan->action failed with rc / e: 1 (and plan switched to the fallback) when the
+ * carrier action was refused (UnauthorizedOperation.*, InvalidAction: not billed), else 0. */
+int tcfp_check_plan_fall_back(tcfp_check_plan *plan, int rc, const tcf_error *e);
+/* The outcome of a call of action that returned rc (resp on success; e its error, updated): a
+ * PaaS business result received as an API error becomes an outcome (rc 0). */
+int tcfp_check_decide(tcf_check_outcome **out, const char *action, int rc, tcf_response *resp,
+                      tcf_error *e);
+
 #if TCF_WITH_CURL
 /* tcf_client_call_ex for a body the core wrote (tcf_check_body): not parsed again, not copied
  * per attempt (each attempt signs and sends these bytes). */

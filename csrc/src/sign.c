@@ -503,7 +503,7 @@ static int sign_tc3(tcf_signature **out, const tcf_sign_input *in, const char *p
     } else if (payload_sha256 != NULL) {
         append_hex(&b, payload_sha256, TCFP_SHA256_LEN);
     } else {
-        if ((rc = tcfp_sha256_init(&sha)) == 0 &&
+        if ((rc = tcfp_sha256_init_shared(&sha)) == 0 &&
             (rc = tcfp_sha256_update(&sha, in->body, in->body_len)) == 0)
             rc = tcfp_sha256_final(&sha, digest);
         if (rc != 0)
@@ -544,7 +544,7 @@ static int sign_tc3(tcf_signature **out, const tcf_sign_input *in, const char *p
     /* StringToSign */
     if (b.failed)
         goto nomem;
-    if ((rc = tcfp_sha256_init(&sha)) != 0 ||
+    if ((rc = tcfp_sha256_init_shared(&sha)) != 0 ||
         (rc = tcfp_sha256_update(&sha, b.data + off[F_CANONICAL_REQUEST], canonical_len)) != 0 ||
         (rc = tcfp_sha256_final(&sha, digest)) != 0)
         goto fail;
@@ -562,7 +562,7 @@ static int sign_tc3(tcf_signature **out, const tcf_sign_input *in, const char *p
 
     /* Signature */
     what = "HMAC-SHA256";
-    if ((rc = tcfp_hmac_init(&hmac, TCFP_HMAC_SHA256)) != 0 ||
+    if ((rc = tcfp_hmac_init_shared(&hmac)) != 0 ||
         (rc = signing_key(&hmac, in, date, cache, key)) != 0 ||
         (rc = tcfp_hmac_compute(&hmac, digest, key, sizeof key, b.data + off[F_STRING_TO_SIGN],
                                 sts_len)) != 0)

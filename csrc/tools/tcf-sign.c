@@ -90,6 +90,8 @@ static const char *code_name(int code)
         return "TCF_EAMBIGUOUS";
     case TCF_ERATE_LIMITED:
         return "TCF_ERATE_LIMITED";
+    case TCF_ECANCELLED:
+        return "TCF_ECANCELLED";
     }
     return "TCF_EUNKNOWN";
 }

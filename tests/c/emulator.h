@@ -4,6 +4,7 @@
 #define TCFT_EMULATOR_H
 
 #include "internal.h"
+#include "tcft.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -54,6 +55,35 @@ static inline int emulator_control(const char *what, const char *json, char **ou
     else
         tcfp_buf_free(&buf);
     return rc == CURLE_OK && status == 200 ? 0 : -1;
+}
+
+/* A client of the emulator (TCF_TEST_ENDPOINT) with key as its SecretKey: no proxy, no client-side
+ * QPS limit, at most attempts attempts with a 5 ms backoff base. */
+static inline tcf_client *emulator_client(const char *key, int attempts)
+{
+    const char *endpoint = getenv("TCF_TEST_ENDPOINT");
+    if (endpoint == NULL || *endpoint == '\0') {
+        tcft_fail(__FILE__, __LINE__, "TCF_TEST_ENDPOINT");
+        return NULL;
+    }
+    tcf_credentials *creds = NULL;
+    if (tcf_credentials_new_static(&creds, "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", key, NULL,
+                                   NULL) != 0)
+        return NULL;
+    tcf_config_options config = TCF_CONFIG_OPTIONS_INIT;
+    config.endpoint = endpoint;
+    config.credentials = creds;
+    tcf_client_options o = TCF_CLIENT_OPTIONS_INIT;
+    o.proxy = "";
+    tcf_retry_options retry = TCF_RETRY_OPTIONS_INIT;
+    retry.max_attempts = attempts;
+    retry.base_delay_ms = 5;
+    o.retry = &retry;
+    o.qps_off = 1;
+    tcf_client *c = NULL;
+    tcf_client_new(&c, &config, &o, NULL);
+    tcf_credentials_free(creds);
+    return c;
 }
 
 #endif

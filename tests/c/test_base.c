@@ -11,11 +11,11 @@ TCFT_TEST(base_version)
 
 TCFT_TEST(base_strerror_every_code)
 {
-    for (int code = 0; code >= TCF_ERATE_LIMITED; code--) {
+    for (int code = 0; code >= TCF_ECANCELLED; code--) {
         const char *s = tcf_strerror(code);
         TCFT_CHECK(s != NULL && strcmp(s, "unknown error") != 0);
     }
-    TCFT_CHECK_STR(tcf_strerror(TCF_ERATE_LIMITED - 1), "unknown error");
+    TCFT_CHECK_STR(tcf_strerror(TCF_ECANCELLED - 1), "unknown error");
     TCFT_CHECK_STR(tcf_strerror(1), "unknown error");
 }
 

@@ -488,34 +488,9 @@ static long total_requests(void)
     return n;
 }
 
-static tcf_client *emulator_client(void)
-{
-    const char *endpoint = getenv("TCF_TEST_ENDPOINT");
-    if (endpoint == NULL || *endpoint == '\0') {
-        tcft_fail(__FILE__, __LINE__, "TCF_TEST_ENDPOINT");
-        return NULL;
-    }
-    tcf_credentials *creds = NULL;
-    if (tcf_credentials_new_static(&creds, "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE",
-                                   "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE", NULL, NULL) != 0)
-        return NULL;
-    tcf_config_options config = TCF_CONFIG_OPTIONS_INIT;
-    config.endpoint = endpoint;
-    config.credentials = creds;
-    tcf_client_options o = TCF_CLIENT_OPTIONS_INIT;
-    o.proxy = "";
-    static const tcf_retry_options single = {TCF_RETRY_OPTIONS_VERSION, 1, 0, 0, 0, 0, 0, 0, 0};
-    o.retry = &single;
-    o.qps_off = 1;
-    tcf_client *c = NULL;
-    tcf_client_new(&c, &config, &o, NULL);
-    tcf_credentials_free(creds);
-    return c;
-}
-
 TCFT_TEST(check_helpers_against_emulator)
 {
-    tcf_client *c = emulator_client();
+    tcf_client *c = emulator_client("Gu5t9xGARNpq86cd98joQYCN3EXAMPLE", 1);
     TCFT_CHECK(c != NULL);
     if (c == NULL)
         return;

@@ -254,3 +254,91 @@ def test_saas_daily_limit_2018_verdict_has_retry_at() -> None:
     assert (v.status, v.code) == ("FAILED", 2018)
     assert v.retry_at is not None and v.retry_at > emu.now() and (v.retry_at + 8 * 3600) % 86400 == 0
     assert "00:00" in (v.meaning or "")
+
+
+class _DyingKeepAlive:
+    """A raw HTTP server on 127.0.0.1 that answers the first request of each connection and then,
+    on that connection, reads the next request and closes without answering — what a server does
+    when it drops an idle keep-alive connection just as the client reuses it. libcurl would then
+    send the request again on a fresh connection; the client must not (the first one may have been
+    executed)."""
+
+    ANSWER = b'{"Response":{"Result":"0","Description":"ok","RequestId":"dying-1"}}'
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.requests = 0
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def endpoint(self) -> str:
+        return "http://127.0.0.1:%d" % self.sock.getsockname()[1]
+
+    @staticmethod
+    def _read_request(conn: Any) -> bool:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return False
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":", 1)[1])
+        while len(body) < length:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return False
+            body += chunk
+        return True
+
+    def _serve(self) -> None:
+        import threading
+
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._connection, args=(conn,), daemon=True).start()
+
+    def _connection(self, conn: Any) -> None:
+        with conn:
+            first = True
+            while self._read_request(conn):
+                with self.lock:
+                    self.requests += 1
+                if not first:
+                    return  # close without an answer
+                first = False
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+                             b"Connection: keep-alive\r\n\r\n%s" % (len(self.ANSWER), self.ANSWER))
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_a_request_is_never_resent_by_libcurl_on_a_dead_keepalive_connection() -> None:
+    server = _DyingKeepAlive()
+    try:
+        with client(server.endpoint, retry={"max_attempts": 1}) as c:
+            assert c.call("IdCardVerification", PARAMS["IdCardVerification"])["Result"] == "0"
+            with pytest.raises(tcfaceid.AmbiguousError, match="closed before any answer"):
+                c.call("IdCardVerification", PARAMS["IdCardVerification"])
+        assert server.requests == 2  # the second request was not sent again on a new connection
+        # a read is retried by the client's own policy (a fresh attempt, re-signed)
+        with client(server.endpoint, retry=dict(FAST, max_attempts=3)) as c:
+            c.call("GetLiveCode", {})
+            c.call("GetLiveCode", {})
+        assert server.requests == 5
+    finally:
+        server.close()

@@ -7,6 +7,9 @@ A C core signs, builds, parses and sends requests; this package puts it under a 
         live_code = client.call("GetLiveCode")["LiveCode"]
         result = client.id_card_verify(id_card="...", name="...")        # a tcfaceid.CheckResult
 
+    async with tcfaceid.AsyncClient(endpoint="http://127.0.0.1:8455") as client:   # asyncio
+        result = await client.id_card_verify(id_card="...", name="...")
+
 Errors are :class:`tcfaceid.Error` subclasses with ``.code``, ``.message``, ``.request_id``,
 ``.http_status`` and ``.retryable``. The local FaceID emulator is :mod:`tcfaceid.emulator`
 (standard library only; importing it does not load the C extension).
@@ -24,6 +27,7 @@ _EXCEPTIONS = (
     "TimeoutError", "TLSError", "HTTPError", "CryptoError", "StateError", "AmbiguousError", "RateLimitedError",
 )
 _FRONT = ("Client", "PreparedRequest", "sign", "parse")
+_ASYNC = ("AsyncClient",)
 _VALIDATORS = (
     "check_id_card", "normalize_name", "check_phone", "phone_carrier", "check_bank_card",
     "check_redirect_url", "check_validity_date",
@@ -35,7 +39,7 @@ _CHECKS = (
     "SIM_V1_FAR_1E4", "VIDEO_BASE64_MAX", "IMAGE_BASE64_MAX",
 )
 
-__all__ = [*_FRONT, *_VALIDATORS, *_FLOWS, *_CHECKS, *_EXCEPTIONS, "__version__"]
+__all__ = [*_FRONT, *_ASYNC, *_VALIDATORS, *_FLOWS, *_CHECKS, *_EXCEPTIONS, "__version__"]
 
 
 def __getattr__(name: str) -> Any:
@@ -44,6 +48,10 @@ def __getattr__(name: str) -> Any:
         from . import client
 
         value = getattr(client, name)
+    elif name in _ASYNC:
+        from . import aio
+
+        value = getattr(aio, name)
     elif name in _FLOWS:
         from . import flows
 

@@ -38,6 +38,7 @@ from .checks import phone_route as phone_route
 from .checks import validate_bank_card as validate_bank_card
 from .checks import validate_id_card as validate_id_card
 from .checks import validate_phone as validate_phone
+from .aio import AsyncClient as AsyncClient
 from .client import Client as Client
 from .client import PreparedRequest as PreparedRequest
 from .client import parse as parse

@@ -136,6 +136,8 @@ static const struct exception_spec {
 typedef struct {
     PyObject *exc[E_COUNT];
     PyObject *client_type;
+    PyObject *multi_type;
+    PyObject *op_type;
 } core_state;
 
 static core_state *module_state(PyObject *module)
@@ -426,7 +428,30 @@ static _Thread_local PyThreadState *tls_tstate;
 #define NOGIL_END                                                                                  \
     tls_tstate = nogil_prev_;                                                                      \
     PyEval_RestoreThread(nogil_save_);                                                             \
+    if (tls_tstate == NULL && tls_pending_count > 0)                                               \
+        flush_pending_logs();                                                                      \
     }
+
+/* The core's log lines of a call, kept while the calling thread runs without the GIL and handed
+ * to Python as soon as it has the GIL back (NOGIL_END): taking the GIL in the middle of a call
+ * costs more than the line itself. A call that logs more lines than fit is delivered at once. */
+#define PENDING_LOGS 8
+typedef struct pending_log {
+    void (*deliver)(void *user, int level, const char *line);
+    void *user;
+    int level;
+    char line[512];
+} pending_log;
+static _Thread_local pending_log tls_pending[PENDING_LOGS];
+static _Thread_local int tls_pending_count;
+
+static void flush_pending_logs(void)
+{
+    int n = tls_pending_count;
+    tls_pending_count = 0;
+    for (int i = 0; i < n; i++)
+        tls_pending[i].deliver(tls_pending[i].user, tls_pending[i].level, tls_pending[i].line);
+}
 
 /* ---------------------------------------------------------------------------------------------
  * version(), sign(), parse()
@@ -940,8 +965,9 @@ static void free_native(tcf_client *client, tcf_config *config)
     tcf_config_free(config);
 }
 
-/* Become a reader; StateError when the client is closed. */
-static int client_enter(ClientObject *self, core_state *st, call_frame *frame)
+/* Become a reader for longer than one C call (an asynchronous op): no call frame, so close()
+ * from the same thread waits for it -- AsyncClient.aclose() cancels its ops first. */
+static int client_hold(ClientObject *self, core_state *st)
 {
     pthread_mutex_lock(&self->mu);
     int closed = self->closed;
@@ -952,6 +978,14 @@ static int client_enter(ClientObject *self, core_state *st, call_frame *frame)
         raise_local(st, TCF_ESTATE, "the client is closed");
         return -1;
     }
+    return 0;
+}
+
+/* Become a reader; StateError when the client is closed. */
+static int client_enter(ClientObject *self, core_state *st, call_frame *frame)
+{
+    if (client_hold(self, st) < 0)
+        return -1;
     frame->client = self;
     frame->prev = tls_frames;
     /* The frame lives on the caller's stack until client_leave unlinks it, before the caller
@@ -967,9 +1001,9 @@ static int client_enter(ClientObject *self, core_state *st, call_frame *frame)
     return 0;
 }
 
-static void client_leave(ClientObject *self, call_frame *frame)
+/* Drop a reader registered by client_enter or client_hold. */
+static void client_release(ClientObject *self)
 {
-    tls_frames = frame->prev;
     tcf_client *client = NULL;
     tcf_config *config = NULL;
     pthread_mutex_lock(&self->mu);
@@ -991,31 +1025,53 @@ static void client_leave(ClientObject *self, call_frame *frame)
     }
 }
 
-/* The log callback of the core: runs on the calling thread while the GIL is released. */
-static void log_trampoline(void *user, int level, const char *line)
+static void client_leave(ClientObject *self, call_frame *frame)
+{
+    tls_frames = frame->prev;
+    client_release(self);
+}
+
+/* Hands one line of the core to the client's Python log callable; the GIL is held. */
+static void deliver_log(void *user, int level, const char *line)
 {
     ClientObject *self = user;
+    PyObject *log = self->log;
+    if (log == NULL)
+        return;
+    Py_INCREF(log);
+    /* "replace": a line cut at 511 bytes may end in the middle of a character. */
+    PyObject *text = PyUnicode_DecodeUTF8(line, (Py_ssize_t)strlen(line), "replace");
+    PyObject *result = text ? PyObject_CallFunction(log, "iO", level, text) : NULL;
+    if (result == NULL)
+        PyErr_WriteUnraisable(log);
+    Py_XDECREF(result);
+    Py_XDECREF(text);
+    Py_DECREF(log);
+}
+
+/* The log callback of the core: runs on the calling thread, usually while the GIL is released
+ * (then the line waits for NOGIL_END, see tls_pending). */
+static void log_trampoline(void *user, int level, const char *line)
+{
     PyThreadState *saved = tls_tstate;
+    if (saved != NULL && tls_pending_count < PENDING_LOGS) {
+        pending_log *p = &tls_pending[tls_pending_count++];
+        p->deliver = deliver_log;
+        p->user = user;
+        p->level = level;
+        snprintf(p->line, sizeof p->line, "%s", line);
+        return;
+    }
     PyGILState_STATE gil = PyGILState_UNLOCKED;
     if (saved != NULL) {
         tls_tstate = NULL;
         PyEval_RestoreThread(saved);
+        flush_pending_logs(); /* the earlier lines first */
     } else {
-        /* A thread that did not come through NOGIL_BEGIN (the core never does this today). */
+        /* GIL held (the asynchronous driver), or a thread the core started (never today). */
         gil = PyGILState_Ensure();
     }
-    PyObject *log = self->log;
-    if (log != NULL) {
-        Py_INCREF(log);
-        /* "replace": a line cut at 511 bytes may end in the middle of a character. */
-        PyObject *text = PyUnicode_DecodeUTF8(line, (Py_ssize_t)strlen(line), "replace");
-        PyObject *result = text ? PyObject_CallFunction(log, "iO", level, text) : NULL;
-        if (result == NULL)
-            PyErr_WriteUnraisable(log);
-        Py_XDECREF(result);
-        Py_XDECREF(text);
-        Py_DECREF(log);
-    }
+    deliver_log(user, level, line);
     if (saved != NULL) {
         PyEval_SaveThread();
         tls_tstate = saved;
@@ -2311,6 +2367,781 @@ static PyType_Spec client_spec = {
 };
 
 /* ---------------------------------------------------------------------------------------------
+ * Multi and Op: calls driven by an event loop (tcf_multi; the asyncio glue is tcfaceid/aio.py)
+ *
+ * A Multi wraps one tcf_multi and belongs to the thread that created it (the loop's). The core's
+ * watch/timer callbacks only queue what they ask for; once the core call has returned (with the
+ * GIL held) the queue is replayed, in order, to the Python callables watch(fd, what) and
+ * timer(ms), and every finished op is handed to done(op). So no Python code runs inside the core,
+ * and the GIL can be released while a large body is encoded and signed at the start of an op.
+ * Socket readiness and timers run with the GIL held: each step is non-blocking and short, and
+ * getting the GIL back from a busy thread could cost the loop a switch interval each time.
+ *
+ * An Op holds everything the core borrows (the action and parameter strings, buffers, the
+ * options) and an in_flight hold on its Client until it is finished or cancelled; while running
+ * it also holds a reference to itself (like a pending I/O request, it cannot vanish).
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct loop_event {
+    int fd;
+    int what;
+} loop_event;
+
+typedef struct OpObject OpObject;
+
+typedef struct MultiObject {
+    PyObject_HEAD tcf_multi *multi; /* NULL once closed */
+    PyObject *watch;                /* watch(fd, what) */
+    PyObject *timer;                /* timer(ms) */
+    PyObject *done;                 /* done(op) */
+    loop_event *ev;                 /* the watch requests not yet replayed: ev[head..len) */
+    size_t ev_head, ev_len, ev_cap;
+    long timer_ms;
+    int timer_set; /* a timer request not yet replayed */
+    int oom;       /* a watch request was lost: the queue could not grow */
+    int busy;      /* inside a core call */
+    unsigned long owner;
+    OpObject *running; /* started, not finished (doubly linked) */
+    PyObject *weakrefs;
+} MultiObject;
+
+enum { OP_RUNNING, OP_FINISHED, OP_CANCELLED };
+
+struct OpObject {
+    PyObject_HEAD tcf_op *op;
+    MultiObject *multi;   /* strong */
+    ClientObject *client; /* strong, with an in_flight hold, while running */
+    int is_check;
+    int state;
+    byte_input params;
+    check_input in;
+    tcf_retry_options retry;
+    tcf_call_options opts;
+    PyObject *inputs; /* the arguments whose text and buffers the core borrows */
+    PyObject *user;
+    PyObject *value; /* once finished: the result ... */
+    PyObject *error; /* ... or the exception */
+    OpObject *prev, *next;
+};
+
+static void multi_watch_cb(void *user, int fd, int what)
+{
+    MultiObject *m = user;
+    if (m->ev_len == m->ev_cap) {
+        size_t cap = m->ev_cap ? m->ev_cap * 2 : 16;
+        loop_event *ev = realloc(m->ev, cap * sizeof *ev);
+        if (ev == NULL) {
+            m->oom = 1;
+            return;
+        }
+        m->ev = ev;
+        m->ev_cap = cap;
+    }
+    m->ev[m->ev_len].fd = fd;
+    m->ev[m->ev_len].what = what;
+    m->ev_len++;
+}
+
+static void multi_timer_cb(void *user, long ms)
+{
+    MultiObject *m = user;
+    m->timer_ms = ms;
+    m->timer_set = 1;
+}
+
+static int multi_usable(MultiObject *m, core_state *st)
+{
+    if (PyThread_get_thread_ident() != m->owner) {
+        raise_local(st, TCF_ESTATE, "a Multi belongs to the thread that created it");
+        return -1;
+    }
+    if (m->busy) {
+        raise_local(st, TCF_ESTATE, "the Multi is already running a step (re-entered)");
+        return -1;
+    }
+    if (m->multi == NULL) {
+        raise_local(st, TCF_ESTATE, "the Multi is closed");
+        return -1;
+    }
+    return 0;
+}
+
+/* The exception being raised, as an instance with its traceback (and no exception set). */
+static PyObject *take_exception(void)
+{
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (value != NULL && tb != NULL)
+        PyException_SetTraceback(value, tb);
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    return value;
+}
+
+/* After a failed callback (an exception set): keep the first exception in *first, report the
+ * later ones as unraisable. */
+static void keep_first(PyObject **first, PyObject *callback)
+{
+    if (*first == NULL)
+        *first = take_exception();
+    else
+        PyErr_WriteUnraisable(callback);
+}
+
+/* Call cb(arg) (NULL once cleared); a failure goes to keep_first. */
+static void call_back(PyObject **first, PyObject *cb, PyObject *arg)
+{
+    PyObject *r = cb ? PyObject_CallOneArg(cb, arg) : NULL;
+    if (r == NULL && PyErr_Occurred())
+        keep_first(first, cb);
+    Py_XDECREF(r);
+}
+
+/* Hand each op of a list (linked by next) to done() and drop the reference the list held. */
+static void hand_over(MultiObject *m, OpObject *list, PyObject **first)
+{
+    while (list != NULL) {
+        OpObject *o = list;
+        list = o->next;
+        o->next = NULL;
+        call_back(first, m->done, (PyObject *)o);
+        Py_DECREF(o);
+    }
+}
+
+/* Raise *first if set; -1 then. */
+static int raise_first(PyObject *first)
+{
+    if (first == NULL)
+        return 0;
+    PyErr_SetObject((PyObject *)Py_TYPE(first), first);
+    Py_DECREF(first);
+    return -1;
+}
+
+/* Free the native op, the inputs and the client hold; unlink. The self-reference of a running
+ * op is left to the caller. */
+static void op_release(OpObject *o)
+{
+    MultiObject *m = o->multi;
+    tcf_op_free(o->op);
+    o->op = NULL;
+    if (o->prev != NULL)
+        o->prev->next = o->next;
+    else if (m->running == o)
+        m->running = o->next;
+    if (o->next != NULL)
+        o->next->prev = o->prev;
+    o->prev = o->next = NULL;
+    byte_input_release(&o->params);
+    check_input_release(&o->in);
+    Py_CLEAR(o->inputs);
+    if (o->client != NULL) {
+        client_release(o->client);
+        Py_CLEAR(o->client);
+    }
+}
+
+/* A finished op: its result (or exception) is taken now and the native side freed. */
+static void op_finish(core_state *st, OpObject *o)
+{
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc;
+    if (o->is_check) {
+        tcf_check_outcome *out = NULL;
+        rc = tcf_op_check_result(o->op, &out, &err);
+        if (rc == 0) {
+            o->value = outcome_tuple(out);
+            tcf_check_outcome_free(out);
+        } else {
+            media_path_hint(&o->in, &err);
+        }
+    } else {
+        tcf_response *resp = NULL;
+        rc = tcf_op_result(o->op, &resp, &err);
+        if (rc == 0) {
+            size_t len = 0;
+            const char *json = tcf_response_json(resp, &len);
+            o->value = Py_BuildValue("(y#N)", json, (Py_ssize_t)len,
+                                     str_or_none(tcf_response_request_id(resp)));
+            tcf_response_free(resp);
+        }
+    }
+    if (rc != 0)
+        raise_tcf(st, &err, rc);
+    if (o->value == NULL)
+        o->error = take_exception();
+    o->state = OP_FINISHED;
+    op_release(o);
+}
+
+/* Replay the queued watch/timer requests to Python, then finish and hand over the finished ops.
+ * Every request is replayed even when one callback fails; the first failure is raised. */
+static int multi_flush(MultiObject *m, core_state *st)
+{
+    PyObject *first = NULL;
+    while (m->ev_head < m->ev_len) {
+        loop_event e = m->ev[m->ev_head++];
+        PyObject *r = m->watch ? PyObject_CallFunction(m->watch, "ii", e.fd, e.what) : NULL;
+        if (r == NULL && PyErr_Occurred())
+            keep_first(&first, m->watch);
+        Py_XDECREF(r);
+    }
+    m->ev_head = m->ev_len = 0;
+    if (m->timer_set) {
+        m->timer_set = 0;
+        PyObject *ms = PyLong_FromLong(m->timer_ms);
+        if (ms == NULL)
+            keep_first(&first, m->timer);
+        else
+            call_back(&first, m->timer, ms);
+        Py_XDECREF(ms);
+    }
+    /* Every finished op is taken out of the core before any done() runs. */
+    OpObject *finished = NULL;
+    tcf_op *op;
+    while (m->multi != NULL && (op = tcf_multi_next_done(m->multi)) != NULL) {
+        OpObject *o = tcf_op_user(op);
+        op_finish(st, o); /* keeps the running self-reference: now ours */
+        o->next = finished;
+        finished = o;
+    }
+    /* finishing order */
+    OpObject *ordered = NULL;
+    while (finished != NULL) {
+        OpObject *o = finished;
+        finished = o->next;
+        o->next = ordered;
+        ordered = o;
+    }
+    hand_over(m, ordered, &first);
+    if (m->oom) {
+        m->oom = 0;
+        if (first == NULL) {
+            PyErr_NoMemory();
+            first = take_exception();
+        }
+    }
+    return raise_first(first);
+}
+
+static PyObject *flush_result(MultiObject *m, core_state *st, PyObject *value)
+{
+    if (multi_flush(m, st) < 0) {
+        Py_XDECREF(value);
+        return NULL;
+    }
+    return value;
+}
+
+static PyObject *multi_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"watch", "timer", "done", "max_connections", NULL};
+    PyObject *watch, *timer, *done;
+    long max_connections = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOO|l:Multi", kwlist, &watch, &timer, &done,
+                                     &max_connections))
+        return NULL;
+    if (!PyCallable_Check(watch) || !PyCallable_Check(timer) || !PyCallable_Check(done)) {
+        PyErr_SetString(PyExc_TypeError, "watch, timer and done must be callable");
+        return NULL;
+    }
+    core_state *st = (core_state *)PyType_GetModuleState(type);
+    if (st == NULL)
+        return NULL;
+    MultiObject *m = (MultiObject *)type->tp_alloc(type, 0);
+    if (m == NULL)
+        return NULL;
+    m->owner = PyThread_get_thread_ident();
+    m->watch = Py_NewRef(watch);
+    m->timer = Py_NewRef(timer);
+    m->done = Py_NewRef(done);
+    tcf_multi_options mo = TCF_MULTI_OPTIONS_INIT;
+    mo.user = m;
+    mo.watch = multi_watch_cb;
+    mo.timer = multi_timer_cb;
+    mo.max_connections = max_connections;
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc = tcf_multi_new(&m->multi, &mo, &err);
+    if (rc != 0) {
+        Py_DECREF(m);
+        return raise_tcf(st, &err, rc);
+    }
+    return (PyObject *)m;
+}
+
+static int multi_traverse(MultiObject *m, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(m));
+    Py_VISIT(m->watch);
+    Py_VISIT(m->timer);
+    Py_VISIT(m->done);
+    return 0;
+}
+
+static int multi_clear(MultiObject *m)
+{
+    Py_CLEAR(m->watch);
+    Py_CLEAR(m->timer);
+    Py_CLEAR(m->done);
+    return 0;
+}
+
+static void multi_dealloc(MultiObject *m)
+{
+    PyTypeObject *tp = Py_TYPE(m);
+    PyObject_GC_UnTrack(m);
+    if (m->weakrefs != NULL)
+        PyObject_ClearWeakRefs((PyObject *)m);
+    /* No op is running (each holds a reference); the cached connections are closed. */
+    tcf_multi_free(m->multi);
+    m->multi = NULL;
+    free(m->ev);
+    multi_clear(m);
+    tp->tp_free((PyObject *)m);
+    Py_DECREF(tp);
+}
+
+PyDoc_STRVAR(multi_socket_doc,
+             "socket($self, fd, events, /)\n--\n\n"
+             "fd is ready (events: 1 readable, 2 writable, 0 unknown): run the transfers on\n"
+             "it (tcf_multi_socket), then replay the watch/timer requests and hand the\n"
+             "finished ops to done().");
+
+static PyObject *multi_socket(MultiObject *m, PyObject *args)
+{
+    core_state *st = (core_state *)PyType_GetModuleState(Py_TYPE(m));
+    int fd, events;
+    if (st == NULL || !PyArg_ParseTuple(args, "ii:socket", &fd, &events))
+        return NULL;
+    if (multi_usable(m, st) < 0)
+        return NULL;
+    m->busy = 1;
+    tcf_multi_socket(m->multi, fd, events & TCF_POLL_INOUT);
+    m->busy = 0;
+    return flush_result(m, st, Py_NewRef(Py_None));
+}
+
+PyDoc_STRVAR(multi_timeout_doc,
+             "timeout($self, /)\n--\n\n"
+             "The timer fired (tcf_multi_timeout): libcurl's timeouts, backoff and QPS waits;\n"
+             "then as socket().");
+
+static PyObject *multi_timeout(MultiObject *m, PyObject *unused)
+{
+    (void)unused;
+    core_state *st = (core_state *)PyType_GetModuleState(Py_TYPE(m));
+    if (st == NULL || multi_usable(m, st) < 0)
+        return NULL;
+    m->busy = 1;
+    tcf_multi_timeout(m->multi);
+    m->busy = 0;
+    return flush_result(m, st, Py_NewRef(Py_None));
+}
+
+/* A new Op for client on m (not started): holds client, m and user. */
+static OpObject *op_new(core_state *st, MultiObject *m, PyObject *client, PyObject *user)
+{
+    if (!PyObject_TypeCheck(client, (PyTypeObject *)st->client_type)) {
+        PyErr_Format(PyExc_TypeError, "client must be a tcfaceid._core.Client, not %.100s",
+                     Py_TYPE(client)->tp_name);
+        return NULL;
+    }
+    PyTypeObject *tp = (PyTypeObject *)st->op_type;
+    OpObject *o = (OpObject *)tp->tp_alloc(tp, 0);
+    if (o == NULL)
+        return NULL;
+    tcf_retry_options r = TCF_RETRY_OPTIONS_INIT;
+    tcf_call_options c = TCF_CALL_OPTIONS_INIT;
+    o->retry = r;
+    o->opts = c;
+    o->multi = (MultiObject *)Py_NewRef(m);
+    o->user = Py_XNewRef(user ? user : Py_None);
+    o->state = OP_FINISHED; /* nothing to release until started */
+    return o;
+}
+
+static int op_start_native(MultiObject *m, OpObject *o, const char *action, tcf_error *err)
+{
+    tcf_client *client = o->client->client;
+    if (o->is_check)
+        return tcf_op_start_check(&o->op, m->multi, client, action, &o->in.p, &o->opts, o, err);
+    return tcf_op_start(&o->op, m->multi, client, action, o->params.data, o->params.len, &o->opts,
+                        o, err);
+}
+
+/* Start o (its inputs are set): the client hold, the self-reference, the link. */
+static PyObject *op_start(core_state *st, MultiObject *m, OpObject *o, ClientObject *client,
+                          const char *action, int large)
+{
+    if (client_hold(client, st) < 0) {
+        op_release(o);
+        Py_DECREF(o);
+        return NULL;
+    }
+    o->client = (ClientObject *)Py_NewRef(client);
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc;
+    m->busy = 1;
+    if (large) {
+        NOGIL_BEGIN
+        rc = op_start_native(m, o, action, &err);
+        NOGIL_END
+    } else {
+        rc = op_start_native(m, o, action, &err);
+    }
+    m->busy = 0;
+    if (rc != 0) {
+        o->op = NULL;
+        if (o->is_check)
+            media_path_hint(&o->in, &err);
+        op_release(o);
+        Py_DECREF(o);
+        raise_tcf(st, &err, rc);
+        /* whatever the core asked of the loop before failing is still done */
+        PyObject *exc = take_exception();
+        if (multi_flush(m, st) < 0)
+            PyErr_WriteUnraisable((PyObject *)m);
+        if (exc != NULL) {
+            PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+            Py_DECREF(exc);
+        }
+        return NULL;
+    }
+    o->state = OP_RUNNING;
+    Py_INCREF(o); /* the running self-reference */
+    o->next = m->running;
+    if (m->running != NULL)
+        m->running->prev = o;
+    m->running = o;
+    return flush_result(m, st, (PyObject *)o);
+}
+
+PyDoc_STRVAR(multi_call_doc,
+             "call($self, /, client, action, params, retry=None, encrypt=None, user=None)\n--\n\n"
+             "Start Client.call's request on this Multi (tcf_op_start) and return its Op: the\n"
+             "same retry classes, backoff, deadline, QPS waits, re-signing and encryption,\n"
+             "each wait a timer. done(op) is called when it finishes; op.result() is then\n"
+             "(response JSON bytes, request_id). Local failures raise here, nothing started.");
+
+static PyObject *multi_call(MultiObject *m, PyObject *const *args, Py_ssize_t nargs,
+                            PyObject *kwnames)
+{
+    static const char *const names[] = {"client", "action", "params", "retry", "encrypt", "user"};
+    core_state *st = (core_state *)PyType_GetModuleState(Py_TYPE(m));
+    PyObject *v[6];
+    const char *action;
+    if (st == NULL || match_args("call", names, 6, 6, 3, args, nargs, kwnames, v) < 0 ||
+        multi_usable(m, st) < 0)
+        return NULL;
+    OpObject *o = op_new(st, m, v[0], v[5]);
+    if (o == NULL)
+        return NULL;
+    o->inputs = PyTuple_Pack(2, v[1], v[2]);
+    if (o->inputs == NULL || get_text(st, v[1], "action", 0, &action) < 0 ||
+        call_options_get(v[3], v[4], &o->retry, &o->opts) < 0 ||
+        byte_input_get(&o->params, v[2], "params", 1) < 0) {
+        op_release(o);
+        Py_DECREF(o);
+        return NULL;
+    }
+    if (o->opts.retry != NULL)
+        o->opts.retry = &o->retry;
+    return op_start(st, m, o, (ClientObject *)v[0], action, o->params.len >= NOGIL_MIN_BYTES);
+}
+
+PyDoc_STRVAR(multi_check_doc,
+             "check($self, /, client, action, *, id_card=None, ..., route=None, retry=None,\n"
+             "    encrypt=None, user=None)\n--\n\n"
+             "Start Client.check's call on this Multi (tcf_op_start_check; the inputs of\n"
+             "Client.check) and return its Op; op.result() is then Client.check's tuple. The\n"
+             "body is validated and built now (InvalidArgumentError: nothing started), with\n"
+             "the GIL released for large media.");
+
+static PyObject *multi_check(MultiObject *m, PyObject *const *args, Py_ssize_t nargs,
+                             PyObject *kwnames)
+{
+    static const char *const names[] = {"client", "action",  CHECK_INPUT_NAMES,
+                                        "retry",  "encrypt", "user"};
+    enum { N = 2 + P_COUNT + 3 };
+    core_state *st = (core_state *)PyType_GetModuleState(Py_TYPE(m));
+    PyObject *v[N];
+    const char *action;
+    if (st == NULL || match_args("check", names, N, 2, 2, args, nargs, kwnames, v) < 0 ||
+        multi_usable(m, st) < 0)
+        return NULL;
+    OpObject *o = op_new(st, m, v[0], v[N - 1]);
+    if (o == NULL)
+        return NULL;
+    o->is_check = 1;
+    o->inputs = PyTuple_New(N);
+    if (o->inputs != NULL)
+        for (Py_ssize_t i = 0; i < N; i++)
+            PyTuple_SET_ITEM(o->inputs, i, Py_NewRef(v[i] ? v[i] : Py_None));
+    if (o->inputs == NULL || get_text(st, v[1], "action", 0, &action) < 0 ||
+        call_options_get(v[N - 3], v[N - 2], &o->retry, &o->opts) < 0 ||
+        check_input_get(st, &o->in, v + 2) < 0) {
+        op_release(o);
+        Py_DECREF(o);
+        return NULL;
+    }
+    if (o->opts.retry != NULL)
+        o->opts.retry = &o->retry;
+    return op_start(st, m, o, (ClientObject *)v[0], action, o->in.video.large || o->in.image.large);
+}
+
+PyDoc_STRVAR(multi_close_doc,
+             "close($self, /)\n--\n\n"
+             "Cancel every running op (each is handed to done() with op.cancelled True), free\n"
+             "the tcf_multi (its connections are closed and their sockets unwatched).\n"
+             "Idempotent.");
+
+static PyObject *multi_close(MultiObject *m, PyObject *unused)
+{
+    (void)unused;
+    core_state *st = (core_state *)PyType_GetModuleState(Py_TYPE(m));
+    if (st == NULL)
+        return NULL;
+    if (m->multi == NULL)
+        Py_RETURN_NONE;
+    if (multi_usable(m, st) < 0)
+        return NULL;
+    OpObject *cancelled = NULL;
+    m->busy = 1;
+    while (m->running != NULL) {
+        OpObject *o = m->running;
+        op_release(o); /* tcf_op_free cancels it */
+        o->state = OP_CANCELLED;
+        o->next = cancelled;
+        cancelled = o;
+    }
+    tcf_multi_free(m->multi);
+    m->multi = NULL;
+    m->busy = 0;
+    PyObject *first = NULL;
+    if (multi_flush(m, st) < 0)
+        first = take_exception();
+    hand_over(m, cancelled, &first);
+    if (raise_first(first) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *multi_get_running(MultiObject *m, void *closure)
+{
+    (void)closure;
+    return PyLong_FromSize_t(m->multi ? tcf_multi_running(m->multi) : 0);
+}
+
+static PyObject *multi_get_closed(MultiObject *m, void *closure)
+{
+    (void)closure;
+    return PyBool_FromLong(m->multi == NULL);
+}
+
+static PyMethodDef multi_methods[] = {
+    {"socket", (PyCFunction)(void (*)(void))multi_socket, METH_VARARGS, multi_socket_doc},
+    {"timeout", (PyCFunction)(void (*)(void))multi_timeout, METH_NOARGS, multi_timeout_doc},
+    {"call", (PyCFunction)(void (*)(void))multi_call, METH_FASTCALL | METH_KEYWORDS,
+     multi_call_doc},
+    {"check", (PyCFunction)(void (*)(void))multi_check, METH_FASTCALL | METH_KEYWORDS,
+     multi_check_doc},
+    {"close", (PyCFunction)(void (*)(void))multi_close, METH_NOARGS, multi_close_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef multi_getset[] = {
+    {"running", (getter)(void (*)(void))multi_get_running, NULL,
+     "Ops started and not finished, as the core counts them (tcf_multi_running).", NULL},
+    {"closed", (getter)(void (*)(void))multi_get_closed, NULL, "Whether close() was called.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyMemberDef multi_members[] = {
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(MultiObject, weakrefs), READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+PyDoc_STRVAR(multi_doc,
+             "Multi(watch, timer, done)\n--\n\n"
+             "One tcf_multi (libcurl's multi interface) for an event loop, used from the\n"
+             "thread that created it. watch(fd, what): watch fd (1 readable, 2 writable, 3\n"
+             "both) or stop (4); timer(ms): call timeout() after ms milliseconds (0: soon,\n"
+             "-1: no timer; each call replaces the last); done(op): an op finished (or was\n"
+             "cancelled by close()). They are called after the core step, never inside it.");
+
+static PyType_Slot multi_slots[] = {
+    {Py_tp_new, (void *)multi_new},
+    {Py_tp_dealloc, (void *)multi_dealloc},
+    {Py_tp_traverse, (void *)multi_traverse},
+    {Py_tp_clear, (void *)multi_clear},
+    {Py_tp_methods, multi_methods},
+    {Py_tp_getset, multi_getset},
+    {Py_tp_members, multi_members},
+    {Py_tp_doc, (void *)multi_doc},
+    {0, NULL},
+};
+
+static PyType_Spec multi_spec = {
+    "tcfaceid._core.Multi",
+    sizeof(MultiObject),
+    0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | CLIENT_IMMUTABLE,
+    multi_slots,
+};
+
+/* ---- Op ---- */
+
+static int op_traverse(OpObject *o, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(o));
+    Py_VISIT(o->multi);
+    Py_VISIT(o->user);
+    Py_VISIT(o->value);
+    Py_VISIT(o->error);
+    return 0;
+}
+
+static int op_clear(OpObject *o)
+{
+    /* A running op holds a reference to itself: the collector never clears one. */
+    Py_CLEAR(o->user);
+    Py_CLEAR(o->value);
+    Py_CLEAR(o->error);
+    if (o->state != OP_RUNNING)
+        Py_CLEAR(o->multi);
+    return 0;
+}
+
+static void op_dealloc(OpObject *o)
+{
+    PyTypeObject *tp = Py_TYPE(o);
+    PyObject_GC_UnTrack(o);
+    if (o->multi != NULL && o->state == OP_RUNNING)
+        op_release(o); /* not reached: a running op is referenced by itself */
+    Py_CLEAR(o->inputs);
+    op_clear(o);
+    Py_CLEAR(o->multi);
+    tp->tp_free((PyObject *)o);
+    Py_DECREF(tp);
+}
+
+PyDoc_STRVAR(op_result_doc,
+             "result($self, /)\n--\n\n"
+             "The finished op's result (Multi.call: (JSON bytes, request_id); Multi.check:\n"
+             "Client.check's tuple), or its exception raised. StateError while running or\n"
+             "when cancelled.");
+
+static PyObject *op_result(OpObject *o, PyObject *unused)
+{
+    (void)unused;
+    core_state *st = (core_state *)PyType_GetModuleState(Py_TYPE(o));
+    if (st == NULL)
+        return NULL;
+    if (o->state == OP_RUNNING)
+        return raise_local(st, TCF_ESTATE, "the operation has not finished");
+    if (o->state == OP_CANCELLED)
+        return raise_local(st, TCF_ESTATE, "the operation was cancelled");
+    if (o->error != NULL) {
+        PyErr_SetObject((PyObject *)Py_TYPE(o->error), o->error);
+        return NULL;
+    }
+    return Py_NewRef(o->value ? o->value : Py_None);
+}
+
+PyDoc_STRVAR(op_cancel_doc,
+             "cancel($self, /)\n--\n\n"
+             "Stop a running op at once (tcf_op_cancel): its transfer is removed and its\n"
+             "connection closed; done() is not called for it. A billable request that was\n"
+             "being sent or answered may still have been executed. No effect once finished.\n"
+             "Returns True when it was running.");
+
+static PyObject *op_cancel(OpObject *o, PyObject *unused)
+{
+    (void)unused;
+    core_state *st = (core_state *)PyType_GetModuleState(Py_TYPE(o));
+    if (st == NULL)
+        return NULL;
+    if (o->state != OP_RUNNING)
+        Py_RETURN_FALSE;
+    MultiObject *m = o->multi;
+    if (multi_usable(m, st) < 0)
+        return NULL;
+    m->busy = 1;
+    tcf_op_cancel(o->op);
+    op_release(o);
+    m->busy = 0;
+    o->state = OP_CANCELLED;
+    Py_INCREF(m);
+    Py_DECREF(o); /* the running self-reference; the caller holds another */
+    PyObject *r = flush_result(m, st, Py_NewRef(Py_True));
+    Py_DECREF(m);
+    return r;
+}
+
+static PyObject *op_get_user(OpObject *o, void *closure)
+{
+    (void)closure;
+    return Py_NewRef(o->user ? o->user : Py_None);
+}
+
+static PyObject *op_get_done(OpObject *o, void *closure)
+{
+    (void)closure;
+    return PyBool_FromLong(o->state != OP_RUNNING);
+}
+
+static PyObject *op_get_cancelled(OpObject *o, void *closure)
+{
+    (void)closure;
+    return PyBool_FromLong(o->state == OP_CANCELLED);
+}
+
+static PyMethodDef op_methods[] = {
+    {"result", (PyCFunction)(void (*)(void))op_result, METH_NOARGS, op_result_doc},
+    {"cancel", (PyCFunction)(void (*)(void))op_cancel, METH_NOARGS, op_cancel_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef op_getset[] = {
+    {"user", (getter)(void (*)(void))op_get_user, NULL, "The user object given at start.", NULL},
+    {"done", (getter)(void (*)(void))op_get_done, NULL, "Finished or cancelled.", NULL},
+    {"cancelled", (getter)(void (*)(void))op_get_cancelled, NULL, "Cancelled.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+PyDoc_STRVAR(op_doc, "One asynchronous call on a Multi (tcf_op); made by Multi.call / "
+                     "Multi.check.");
+
+static PyType_Slot op_slots[] = {
+    {Py_tp_dealloc, (void *)op_dealloc},
+    {Py_tp_traverse, (void *)op_traverse},
+    {Py_tp_clear, (void *)op_clear},
+    {Py_tp_methods, op_methods},
+    {Py_tp_getset, op_getset},
+    {Py_tp_doc, (void *)op_doc},
+    {0, NULL},
+};
+
+#ifdef Py_TPFLAGS_DISALLOW_INSTANTIATION
+#define OP_NO_NEW Py_TPFLAGS_DISALLOW_INSTANTIATION
+#else
+#define OP_NO_NEW 0
+#endif
+
+static PyType_Spec op_spec = {
+    "tcfaceid._core.Op",
+    sizeof(OpObject),
+    0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | CLIENT_IMMUTABLE | OP_NO_NEW,
+    op_slots,
+};
+
+/* ---------------------------------------------------------------------------------------------
  * Validators, E-ID decryption, verdicts (docs/c-api.md)
  * ------------------------------------------------------------------------------------------- */
 
@@ -3483,6 +4314,12 @@ static int core_exec(PyObject *module)
     st->client_type = PyType_FromModuleAndSpec(module, &client_spec, NULL);
     if (st->client_type == NULL || add_object(module, "Client", st->client_type) < 0)
         return -1;
+    st->multi_type = PyType_FromModuleAndSpec(module, &multi_spec, NULL);
+    if (st->multi_type == NULL || add_object(module, "Multi", st->multi_type) < 0)
+        return -1;
+    st->op_type = PyType_FromModuleAndSpec(module, &op_spec, NULL);
+    if (st->op_type == NULL || add_object(module, "Op", st->op_type) < 0)
+        return -1;
     return add_check_constants(module);
 }
 
@@ -3494,6 +4331,8 @@ static int core_traverse(PyObject *module, visitproc visit, void *arg)
     for (int i = 0; i < E_COUNT; i++)
         Py_VISIT(st->exc[i]);
     Py_VISIT(st->client_type);
+    Py_VISIT(st->multi_type);
+    Py_VISIT(st->op_type);
     return 0;
 }
 
@@ -3505,6 +4344,8 @@ static int core_clear(PyObject *module)
     for (int i = 0; i < E_COUNT; i++)
         Py_CLEAR(st->exc[i]);
     Py_CLEAR(st->client_type);
+    Py_CLEAR(st->multi_type);
+    Py_CLEAR(st->op_type);
     return 0;
 }
 

@@ -11,7 +11,8 @@ import logging
 import os
 import threading
 import time
-from typing import Any, Callable, Iterable, Mapping, NamedTuple, Optional, Sequence, Union
+from typing import (Any, Awaitable, Callable, Coroutine, Generator, Iterable, Mapping, NamedTuple, Optional,
+                    Sequence, TypeVar, Union)
 
 from . import _core
 from .checks import CheckResult, _warn_recent
@@ -45,14 +46,18 @@ def _log_bridge(level: int, line: str) -> None:
     logger.log(level, "%s", line)
 
 
+# One encoder for every request (json.dumps with options builds a new one per call).
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
 def _body(params: Params) -> Union[bytes, bytearray, memoryview, str]:
     """JSON text for the request. Bytes-like and str are sent exactly as given."""
     if params is None:
         return b"{}"
+    if type(params) is dict or isinstance(params, Mapping):
+        return _ENCODE(params).encode("utf-8")
     if isinstance(params, (bytes, bytearray, memoryview, str)):
         return params
-    if isinstance(params, Mapping):
-        return json.dumps(params, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
     raise TypeError(f"params must be a dict or JSON text (bytes or str), not {type(params).__name__}")
 
 
@@ -63,6 +68,57 @@ class PreparedRequest(NamedTuple):
     url: str
     headers: dict[str, str]
     body: bytes
+
+
+# ---- flows as steps ----
+#
+# Every public method of a client is written once, in _Api, as a generator that yields the
+# requests it needs ("call this action with this body", "run this check", "wait this long") and
+# gets their answers back; Client runs the steps blocking, AsyncClient (aio.py) on the event
+# loop. The steps are what differs; the flows (and every rule, in C) are shared.
+
+class _Call(NamedTuple):
+    """Send action with body (JSON text) -> the Response JSON (bytes)."""
+
+    action: str
+    body: Union[bytes, bytearray, memoryview, str]
+    retry: Optional[dict[str, Any]] = None
+    encrypt: Optional[bool] = None
+
+
+class _Check(NamedTuple):
+    """An element check / PaaS call (the core's check) -> its outcome tuple."""
+
+    action: str
+    retry: Optional[dict[str, Any]]
+    encrypt: Optional[bool]
+    inputs: dict[str, Any]
+
+
+class _Sleep(NamedTuple):
+    seconds: float
+
+
+_Step = Union[_Call, _Check, _Sleep]
+_T = TypeVar("_T")
+_Flow = Generator[_Step, Any, _T]
+_A = TypeVar("_A", bound="_Api")
+
+
+def _then(step: _Step, convert: Callable[[Any], _T]) -> _Flow[_T]:
+    """The flow of one step whose answer is converted."""
+    answer = yield step
+    return convert(answer)
+
+
+def _value(value: _T) -> _Flow[_T]:
+    """A flow without steps (a decision made locally)."""
+    return value
+    yield  # a generator  # noqa: unreachable
+
+
+def _opt(retry: Optional[Mapping[str, Any]]) -> Optional[dict[str, Any]]:
+    return dict(retry) if retry is not None else None
 
 
 def sign(**inputs: Any) -> dict[str, str]:
@@ -82,29 +138,9 @@ def parse(status: int, headers: Headers, body: Union[bytes, bytearray, memoryvie
     return json.loads(data)
 
 
-class Client:
-    """A FaceID client. Safe to share between threads; use it as a context manager or ``close()`` it.
-
-    Credentials: ``secret_id`` and ``secret_key`` (and ``token`` for temporary credentials), or
-    neither — then the environment (``TENCENTCLOUD_SECRET_ID``, ``TENCENTCLOUD_SECRET_KEY``,
-    ``TENCENTCLOUD_SESSION_TOKEN``) and then ``~/.tencentcloud/credentials``.
-
-    ``clock`` (Unix seconds) dates sessions and decides their lifetimes locally; requests are
-    signed with the real time corrected by ``clock_offset``. The verification flows are in
-    docs/flows.md.
-
-    ``retry``: ``{"max_attempts": 3, "base_delay": 0.05, "throttle_delay": 1.0, "max_delay": 20.0,
-    "deadline": None, "budget": 10, "budget_per_s": 1.0, "retry_billable": False}`` (seconds;
-    any subset). ``qps``: True (the documented per-action QPS, enforced client-side), False (no
-    client-side limit), or ``{"Action": qps}`` overriding some actions. See docs/reliability.md.
-
-    ``encrypt=True``: every call encrypts its action's sensitive fields (Name, IdCard, Phone,
-    BankCard, Mobile, ImageBase64 … as the service documents them) and asks for an encrypted
-    response where the action has one; responses are decrypted transparently. ``encryption``:
-    ``{"algorithm": "AES-256-CBC" | "SM4-GCM", "rsa_public_key_pem": ..., "sm2_public_key_pem":
-    ..., "whole_body": False}`` (any subset; the public keys default to the documented ones). Per
-    call: ``call(..., encrypt=True/False)``. See docs/python.md.
-    """
+class _Api:
+    """What Client and AsyncClient share: the constructor, the sans-IO pieces and every flow
+    (see Client for the options)."""
 
     def __init__(
         self,
@@ -134,11 +170,11 @@ class Client:
             qps=qps if isinstance(qps, bool) else dict(qps),
             encrypt=encrypt, encryption=dict(encryption) if encryption is not None else None,
         )
-        self._local = threading.local()
         self._clock = clock
+        self._local = threading.local()  # Client: the request id of each thread's last call
 
     @classmethod
-    def from_env(cls, **options: Any) -> "Client":
+    def from_env(cls: type[_A], **options: Any) -> _A:
         """A client with the credentials of the environment only (not the profile file)."""
         secret_id = os.environ.get("TENCENTCLOUD_SECRET_ID")
         secret_key = os.environ.get("TENCENTCLOUD_SECRET_KEY")
@@ -149,11 +185,6 @@ class Client:
     @property
     def endpoint(self) -> str:
         return self._core.endpoint
-
-    @property
-    def last_request_id(self) -> Optional[str]:
-        """The RequestId of this thread's last call (also on every exception)."""
-        return getattr(self._local, "request_id", None)
 
     @property
     def clock_offset(self) -> int:
@@ -167,14 +198,7 @@ class Client:
         """Call any action; returns the ``Response`` object without ``RequestId``. ``retry``
         overrides the client's retry options for this call; ``encrypt`` (None: the client's
         default) turns field encryption on or off for it (the response comes back decrypted)."""
-        try:
-            data, request_id = self._core.call(action, _body(params), dict(retry) if retry is not None else None,
-                                               encrypt)
-        except _core.Error as e:
-            self._local.request_id = e.request_id
-            raise
-        self._local.request_id = request_id
-        return json.loads(data)
+        return self._run(_then(_Call(action, _body(params), _opt(retry), encrypt), json.loads))
 
     def prepare(self, action: str, params: Params = None, timestamp: Optional[int] = None) -> PreparedRequest:
         """Build and sign a request without sending it (``timestamp`` defaults to now)."""
@@ -187,22 +211,49 @@ class Client:
         try:
             data, request_id, _server_time = _core.parse(status, headers, body)
         except _core.Error as e:
-            self._local.request_id = e.request_id
+            self._record(e.request_id)
             raise
-        self._local.request_id = request_id
+        self._record(request_id)
         return json.loads(data)
 
-    # ---- raw calls ----
+    # ---- running steps: Client blocks, AsyncClient awaits ----
 
-    def _raw(self, action: str, body: Union[bytes, str]) -> bytes:
-        try:
-            data, request_id = self._core.call(action, body)
-        except _core.Error as e:
-            self._local.request_id = e.request_id
-            raise
-        self._local.request_id = request_id
-        result: bytes = data
-        return result
+    def _run(self, flow: _Flow[_T]) -> _T:
+        raise NotImplementedError
+
+    def _record(self, request_id: Optional[str]) -> None:
+        raise NotImplementedError
+
+    @staticmethod
+    def _send(step: Union[_Call, _Check], core: Any) -> Any:
+        """Start a step on core: the _core.Client (the answer) or a loop's ops (an awaitable)."""
+        if isinstance(step, _Check):
+            return core.check(step.action, retry=step.retry, encrypt=step.encrypt, **step.inputs)
+        return core.call(step.action, step.body, step.retry, step.encrypt)
+
+    async def _drive(self, flow: _Flow[_T], execute: Callable[[_Step], Awaitable[Any]]) -> _T:
+        """Run flow, each step through execute; an error of the core goes back into the flow.
+        Client's execute never suspends, so Client runs this coroutine to its end in one send."""
+        answer: Any = None
+        error: Optional[BaseException] = None
+        while True:
+            try:
+                step = flow.send(answer) if error is None else flow.throw(error)
+            except StopIteration as stop:
+                result: _T = stop.value
+                return result
+            answer = error = None
+            try:
+                answer = await execute(step)
+            except _core.Error as e:
+                self._record(e.request_id)
+                error = e
+                continue
+            if isinstance(step, _Check):
+                self._record(answer[9])
+            elif isinstance(step, _Call):
+                answer, request_id = answer
+                self._record(request_id)
 
     # ---- SaaS: DetectAuth -> the user -> GetDetectInfoEnhanced ----
 
@@ -240,8 +291,8 @@ class Client:
             intention_recognition=intention_recognition, mouth_open_recognition=mouth_open_recognition,
             speed=speed, today=now,
         )
-        data = self._raw("DetectAuth", body)
-        return Session._from_tuple(_core.session_new("saas", data, rule_id, extra, now))
+        return self._run(_then(_Call("DetectAuth", body),
+                               lambda data: Session._from_tuple(_core.session_new("saas", data, rule_id, extra, now))))
 
     def detect_result(
         self,
@@ -268,15 +319,15 @@ class Client:
             token, rule = session_or_token.biz_token, session_or_token.rule_id
             expired = self._check_session(session_or_token, rule_id)
             if expired is not None:
-                return expired
+                return self._run(_value(expired))
         elif isinstance(session_or_token, str):
             if rule_id is None:
                 raise _core.InvalidArgumentError("rule_id is required with a bare BizToken")
             token, rule = session_or_token, rule_id
         else:
             raise TypeError(f"detect_result takes a Session or a BizToken str, not {type(session_or_token).__name__}")
-        return self._fetch("saas", "GetDetectInfoEnhanced", token, rule, parts, best_frames, cut_id_card_image,
-                           id_card_avatar)
+        return self._run(self._fetch("saas", "GetDetectInfoEnhanced", token, rule, parts, best_frames,
+                                     cut_id_card_image, id_card_avatar))
 
     # ---- E-ID: GetEidToken -> the user -> CheckEidTokenStatus / GetEidResult ----
 
@@ -314,15 +365,13 @@ class Client:
             support_hmt_resident_permit_ocr=support_hmt_resident_permit_ocr,
             mouth_open_recognition=mouth_open_recognition, speed=speed, today=now,
         )
-        data = self._raw("GetEidToken", body)
-        return EidSession._from_tuple(_core.session_new("eid", data, merchant_id, extra, now))
+        return self._run(_then(_Call("GetEidToken", body),
+                               lambda data: EidSession._from_tuple(_core.session_new("eid", data, merchant_id, extra,
+                                                                                     now))))
 
     def eid_status(self, session_or_token: Union[EidSession, str]) -> str:
         """CheckEidTokenStatus: "init", "doing", "finished" or "timeout"."""
-        token = _eid_token(session_or_token)
-        body = json.dumps({"EidToken": token}, ensure_ascii=False, separators=(",", ":"))
-        status: str = _core.eid_status(self._raw("CheckEidTokenStatus", body))
-        return status
+        return self._run(_eid_status(session_or_token))
 
     def wait_eid(
         self,
@@ -343,24 +392,7 @@ class Client:
                 timeout = max(0.0, session_or_token.expires_at + 30 - self._clock())
             else:
                 timeout = 630.0
-        deadline = time.monotonic() + timeout
-        errors = 0
-        while True:
-            try:
-                status = self.eid_status(session_or_token)
-                errors = 0
-                if status in ("finished", "timeout"):
-                    return status
-            except _core.Error as e:
-                errors += 1
-                action = _core.eid_poll_after_error(e, errors)
-                if action == 2:
-                    return "timeout"
-                if action != 1:
-                    raise
-            if time.monotonic() + interval > deadline:
-                raise _core.TimeoutError(f"the E-ID verification did not finish within {timeout:.1f} s")
-            time.sleep(interval)
+        return self._run(_wait_eid(session_or_token, interval, timeout))
 
     def eid_result(
         self,
@@ -378,10 +410,10 @@ class Client:
         if isinstance(session_or_token, EidSession):
             expired = self._check_session(session_or_token, None)
             if expired is not None:
-                return expired
+                return self._run(_value(expired))
         token = _eid_token(session_or_token)
-        return self._fetch("eid", "GetEidResult", token, None, parts, best_frames, cut_id_card_image,
-                           id_card_avatar)
+        return self._run(self._fetch("eid", "GetEidResult", token, None, parts, best_frames, cut_id_card_image,
+                                     id_card_avatar))
 
     # ---- element checks and PaaS liveness (docs/checks.md) ----
     #
@@ -392,25 +424,17 @@ class Client:
     # executed without an answer raises AmbiguousError. ``retry`` / ``encrypt``: as for call().
 
     def _check(self, action: str, retry: Retry, encrypt: Optional[bool], **inputs: Any) -> CheckResult:
-        try:
-            t = self._core.check(action, retry=dict(retry) if retry is not None else None, encrypt=encrypt, **inputs)
-        except _core.Error as e:
-            self._local.request_id = e.request_id
-            raise
-        result = CheckResult._from_core(t)
-        self._local.request_id = result.request_id
-        return result
+        return self._run(_then(_Check(action, _opt(retry), encrypt, inputs), CheckResult._from_core))
 
     def get_live_code(self, *, retry: Retry = None, encrypt: Optional[bool] = None) -> str:
         """GetLiveCode: the 4 digits the user reads aloud (``validate_data`` of LIP liveness)."""
-        code: str = self._core.get_live_code(dict(retry) if retry is not None else None, encrypt)
-        return code
+        return self._run(_then(_Call("GetLiveCode", b"{}", _opt(retry), encrypt), _core.live_code_from_json))
 
     def get_action_sequence(self, *, retry: Retry = None, encrypt: Optional[bool] = None) -> str:
         """GetActionSequence: the actions the user performs ("2,1": 1 open mouth, 2 close eyes;
         ``validate_data`` of ACTION liveness)."""
-        seq: str = self._core.get_action_sequence(dict(retry) if retry is not None else None, encrypt)
-        return seq
+        return self._run(_then(_Call("GetActionSequence", b"{}", _opt(retry), encrypt),
+                               _core.action_sequence_from_json))
 
     def id_card_verify(self, id_card: str, name: str, *, retry: Retry = None,
                        encrypt: Optional[bool] = None) -> CheckResult:
@@ -542,7 +566,7 @@ class Client:
         return None
 
     def _fetch(self, kind: str, action: str, token: str, rule_id: Optional[str], parts: Parts,
-               best_frames: Optional[int], cut: Optional[bool], avatar: Optional[bool]) -> Verdict:
+               best_frames: Optional[int], cut: Optional[bool], avatar: Optional[bool]) -> _Flow[Verdict]:
         plan = _core.result_plan(kind, parts if isinstance(parts, str) else ",".join(parts))
         if best_frames is not None and not ("3" in plan or "0" in plan):
             raise _core.InvalidArgumentError("best_frames needs the best_frame part")
@@ -559,35 +583,16 @@ class Client:
         merged: dict[str, Any] = {}
         errors: dict[str, Exception] = {}
         for i, (digit, body) in enumerate(bodies):
-            self._fetch_one(action, digit, body, i == 0, merged, errors, kind)
+            yield from _fetch_one(action, digit, body, i == 0, merged, errors, kind)
             if i == 0 and "_expired" in merged:
                 return Verdict.expired(merged["_expired"])
         verdict = self._decide(merged, errors)
         missing = verdict.missing_part
         if missing is not None and missing not in plan:
             body = _core.result_body(kind, token, rule_id, missing)
-            self._fetch_one(action, missing, body, False, merged, errors, kind)
+            yield from _fetch_one(action, missing, body, False, merged, errors, kind)
             verdict = self._decide(merged, errors)
         return verdict
-
-    def _fetch_one(self, action: str, digit: str, body: bytes, first: bool, merged: dict[str, Any],
-                   errors: dict[str, Exception], kind: str) -> None:
-        try:
-            data = self._raw(action, body)
-        except _core.TokenExpiredError as e:
-            if first:
-                merged["_expired"] = str(e.message)
-                return
-            errors[_part_name(digit, kind)] = e
-            return
-        except _core.Error as e:
-            if first:
-                raise
-            errors[_part_name(digit, kind)] = e
-            return
-        for key, value in json.loads(data).items():
-            if value is not None or key not in merged:
-                merged[key] = value
 
     def _decide(self, merged: dict[str, Any], errors: dict[str, Exception]) -> Verdict:
         small = {k: merged[k] for k in _VERDICT_KEYS if k in merged}
@@ -598,6 +603,84 @@ class Client:
                        reason=v.reason, attempts=v.attempts, text=v.text, response=merged,
                        part_errors=dict(errors), missing_part=v.missing_part, retry_at=retry_at)
 
+    def __repr__(self) -> str:
+        return f"<tcfaceid.{type(self).__name__} endpoint={self.endpoint!r}>"
+
+
+#: the methods of _Api that run steps (AsyncClient makes each a coroutine function)
+_FLOW_METHODS = (
+    "call", "detect_auth", "detect_result", "get_eid_token", "eid_status", "wait_eid", "eid_result",
+    "get_live_code", "get_action_sequence", "id_card_verify", "id_card_ocr_verify", "check_id_name_date",
+    "phone_verify", "phone_verify_cmcc", "phone_verify_ctcc", "phone_verify_cucc", "check_phone_and_name",
+    "mobile_status", "mobile_network_time_verify", "bank_card_2e_verify", "bank_card_verify",
+    "bank_card_4e_verify", "check_bank_card_information", "liveness_recognition", "liveness_compare",
+    "image_recognition_v2",
+)
+
+
+class Client(_Api):
+    """A FaceID client. Safe to share between threads; use it as a context manager or ``close()`` it.
+
+    Credentials: ``secret_id`` and ``secret_key`` (and ``token`` for temporary credentials), or
+    neither — then the environment (``TENCENTCLOUD_SECRET_ID``, ``TENCENTCLOUD_SECRET_KEY``,
+    ``TENCENTCLOUD_SESSION_TOKEN``) and then ``~/.tencentcloud/credentials``.
+
+    ``clock`` (Unix seconds) dates sessions and decides their lifetimes locally; requests are
+    signed with the real time corrected by ``clock_offset``. The verification flows are in
+    docs/flows.md.
+
+    ``retry``: ``{"max_attempts": 3, "base_delay": 0.05, "throttle_delay": 1.0, "max_delay": 20.0,
+    "deadline": None, "budget": 10, "budget_per_s": 1.0, "retry_billable": False}`` (seconds;
+    any subset). ``qps``: True (the documented per-action QPS, enforced client-side), False (no
+    client-side limit), or ``{"Action": qps}`` overriding some actions. See docs/reliability.md.
+
+    ``encrypt=True``: every call encrypts its action's sensitive fields (Name, IdCard, Phone,
+    BankCard, Mobile, ImageBase64 … as the service documents them) and asks for an encrypted
+    response where the action has one; responses are decrypted transparently. ``encryption``:
+    ``{"algorithm": "AES-256-CBC" | "SM4-GCM", "rsa_public_key_pem": ..., "sm2_public_key_pem":
+    ..., "whole_body": False}`` (any subset; the public keys default to the documented ones). Per
+    call: ``call(..., encrypt=True/False)``. See docs/python.md.
+    """
+
+
+    @property
+    def last_request_id(self) -> Optional[str]:
+        """The RequestId of this thread's last call (also on every exception)."""
+        return getattr(self._local, "request_id", None)
+
+    def _record(self, request_id: Optional[str]) -> None:
+        self._local.request_id = request_id
+
+    def _run(self, flow: _Flow[_T]) -> _T:
+        coro = self._drive(flow, self._execute)
+        try:
+            coro.send(None)
+        except StopIteration as stop:
+            result: _T = stop.value
+            return result
+        coro.close()  # not reached: _execute never suspends
+        raise RuntimeError("a blocking step suspended")
+
+    async def _execute(self, step: _Step) -> Any:
+        if isinstance(step, _Sleep):
+            time.sleep(step.seconds)
+            return None
+        return self._send(step, self._core)
+
+    def call(self, action: str, params: Params = None, *, retry: Optional[Mapping[str, Any]] = None,
+             encrypt: Optional[bool] = None) -> dict[str, Any]:
+        # The hot path: one step, run without the flow machinery (same result as _Api.call).
+        try:
+            data, request_id = self._core.call(action, _body(params), _opt(retry), encrypt)
+        except _core.Error as e:
+            self._local.request_id = e.request_id
+            raise
+        self._local.request_id = request_id
+        result: dict[str, Any] = json.loads(data)
+        return result
+
+    call.__doc__ = _Api.call.__doc__
+
     def close(self) -> None:
         self._core.close()
 
@@ -606,9 +689,6 @@ class Client:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def __repr__(self) -> str:
-        return f"<tcfaceid.Client endpoint={self.endpoint!r}>"
 
 
 def _questions(questions: Optional[Sequence[Question]]) -> Optional[list[tuple[str, Sequence[str]]]]:
@@ -641,3 +721,50 @@ def _part_name(digit: str, kind: str) -> str:
     if digit == "0" and kind == "eid":
         return "eid_info"
     return _PART_NAMES.get(digit, digit)
+
+
+def _fetch_one(action: str, digit: str, body: bytes, first: bool, merged: dict[str, Any],
+               errors: dict[str, Exception], kind: str) -> _Flow[None]:
+    try:
+        data = yield _Call(action, body)
+    except _core.TokenExpiredError as e:
+        if first:
+            merged["_expired"] = str(e.message)
+            return
+        errors[_part_name(digit, kind)] = e
+        return
+    except _core.Error as e:
+        if first:
+            raise
+        errors[_part_name(digit, kind)] = e
+        return
+    for key, value in json.loads(data).items():
+        if value is not None or key not in merged:
+            merged[key] = value
+
+
+def _eid_status(session_or_token: Union[EidSession, str]) -> _Flow[str]:
+    token = _eid_token(session_or_token)
+    body = json.dumps({"EidToken": token}, ensure_ascii=False, separators=(",", ":"))
+    return _then(_Call("CheckEidTokenStatus", body), _core.eid_status)
+
+
+def _wait_eid(session_or_token: Union[EidSession, str], interval: float, timeout: float) -> _Flow[str]:
+    deadline = time.monotonic() + timeout
+    errors = 0
+    while True:
+        try:
+            status = yield from _eid_status(session_or_token)
+            errors = 0
+            if status in ("finished", "timeout"):
+                return status
+        except _core.Error as e:
+            errors += 1
+            action = _core.eid_poll_after_error(e, errors)
+            if action == 2:
+                return "timeout"
+            if action != 1:
+                raise
+        if time.monotonic() + interval > deadline:
+            raise _core.TimeoutError(f"the E-ID verification did not finish within {timeout:.1f} s")
+        yield _Sleep(interval)

@@ -551,7 +551,7 @@ def _valid_unicode(value: Any) -> bool:
 class EmulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    request_queue_size = 128
+    request_queue_size = 1024
 
     def __init__(self, config: Config, service: Service) -> None:
         self.config = config
