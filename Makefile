@@ -62,3 +62,28 @@ $(BUILD)/tcf-bench: bench/bench.c $(BUILD)/libtcfaceid.a
 clean:
 	rm -rf build $(VENV) .pytest_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# The examples (docs/examples.md), each against an emulator the command starts.
+.PHONY: example-saas example-eid example-c example-c-build example-openresty
+
+# The OpenResty example (examples/openresty): nginx with the Lua module in front of the emulator.
+example-openresty: deps python lua
+	$(PY) examples/openresty/run.py $(ARGS)
+
+# The SaaS backend (WSGI/ASGI, SQLite): open the printed address and verify in the browser.
+example-saas: deps python
+	$(PY) examples/saas_backend.py $(ARGS)
+
+# The E-ID flow, with a simulated person, the polling and the EidInfo decryption.
+example-eid: deps python
+	$(PY) examples/eid_flow.py $(ARGS)
+
+# The C example (examples/c/verify.c, linked with build/libtcfaceid.a), with a simulated person.
+example-c: deps python example-c-build
+	$(PY) examples/with_emulator.py --person pass -- $(BUILD)/examples/verify $(ARGS)
+
+example-c-build: c-check-deps $(BUILD)/examples/verify
+
+$(BUILD)/examples/verify: examples/c/verify.c $(BUILD)/libtcfaceid.a
+	@mkdir -p $(@D)
+	$(CC) $(C_CFLAGS) $< -o $@ $(BUILD)/libtcfaceid.a $(C_LDLIBS)

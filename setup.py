@@ -139,7 +139,8 @@ setup(
         )
     ],
     cmdclass={"build_ext": BuildExt},
-    entry_points={"console_scripts": ["tcfaceid-emulator = tcfaceid.emulator.__main__:main"]},
+    entry_points={"console_scripts": ["tcfaceid-emulator = tcfaceid.emulator.__main__:main",
+                                     "tcfaceid = tcfaceid.cli:main"]},
     classifiers=[
         "Programming Language :: Python :: 3",
         "Programming Language :: C",

@@ -15,18 +15,27 @@ The backend talks to FaceID through ``tcfaceid.Client`` (the tcfaceid C core
 under a Python API): ``detect_auth`` -> a storable ``Session``, ``detect_result``
 -> a ``Verdict`` decided on codes by the core, the E-ID calls, typed exceptions.
 
-Part 1 is the SaaS flow (DetectAuth -> the H5 page -> RedirectUrl ->
-GetDetectInfoEnhanced). Part 2 is an E-ID (E证通) flow, whose identity comes
-back encrypted (SM2 + SM4) and is decrypted by the C core with the emulator's
-bundled test key (the merchant's SM2 private key).
+The tour:
 
-Run:  cd /work/main && .venv/bin/python examples/demo.py
+1. the SaaS flow (DetectAuth -> the H5 page, where the person fails once and
+   passes on the retry -> RedirectUrl -> GetDetectInfoEnhanced);
+2. an E-ID (E证通) flow, whose identity comes back encrypted (SM2 + SM4) and is
+   decrypted by the C core with the emulator's bundled test key;
+3. an element check sent with field encryption (AES-256-CBC + RSA): the name
+   and ID number leave this machine encrypted, the answer comes back decrypted;
+4. a daily identity limit: the same ID number checked once too often gives
+   RateLimitedError with the time it resets (00:00 Asia/Shanghai).
+
+Run:  make demo          (or .venv/bin/python examples/demo.py)
+      .venv/bin/python examples/demo.py --click
+                         ... then open the printed verification page yourself.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import datetime
 import html.parser
 import os
 import queue
@@ -56,6 +65,7 @@ from tcfaceid.emulator import (  # noqa: E402  (after the sys.path set-up above)
     DEFAULT_MERCHANT_SM2_PRIVATE_KEY_PEM,
     DEFAULT_SECRET_ID,
     DEFAULT_SECRET_KEY,
+    EMULATOR_RSA_PUBLIC_KEY_PEM,
 )
 
 # The emulator's test identity (fake: it only passes the checksum) and its RuleId.
@@ -64,6 +74,11 @@ NAME = "张三"
 RULE_ID = "1"
 REGION = "ap-guangzhou"
 START_TIMEOUT = 15  # seconds to wait for the emulator's first line
+# A second test identity of the emulator, for the encrypted check.
+ID_CARD_2 = "440304198512010027"
+NAME_2 = "李四"
+# The emulator runs with a low daily limit for IdCardVerification so that part 4 reaches it.
+ID_LIMIT_PER_DAY = 3
 
 
 class DemoError(Exception):
@@ -107,12 +122,16 @@ def say(text: str) -> None:
 # -- the FaceID service: the emulator as a separate process ------------------------------
 @contextlib.contextmanager
 def emulator_process() -> Iterator[str]:
-    """Start ``python -m tcfaceid.emulator --port 0``; yield its URL; always stop it."""
+    """Start ``python -m tcfaceid.emulator --port 0`` (with a low daily limit for part 4); yield
+    its URL; always stop it."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PYTHON_BINDINGS), env.get("PYTHONPATH")) if p)
     stderr_file = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")
+    config = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8")
+    with config:
+        config.write('{"limits": {"idcard_id_per_day": %d}}' % ID_LIMIT_PER_DAY)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tcfaceid.emulator", "--port", "0"],
+        [sys.executable, "-m", "tcfaceid.emulator", "--port", "0", "--config", config.name],
         stdout=subprocess.PIPE, stderr=stderr_file, stdin=subprocess.DEVNULL,
         text=True, encoding="utf-8", errors="replace", env=env,
     )
@@ -145,6 +164,7 @@ def emulator_process() -> Iterator[str]:
                 proc.kill()
                 proc.wait()
         stderr_file.close()
+        os.unlink(config.name)
 
 
 # -- the business backend's landing page (RedirectUrl) -----------------------------------
@@ -191,9 +211,9 @@ class Backend:
         self.server.shutdown()
         self.server.server_close()
 
-    def wait_for(self, path: str) -> dict[str, str]:
+    def wait_for(self, path: str, timeout: float = 10) -> dict[str, str]:
         try:
-            got_path, query = self.arrivals.get(timeout=10)
+            got_path, query = self.arrivals.get(timeout=timeout)
         except queue.Empty:
             raise DemoError(f"nobody arrived at the backend's {path}") from None
         check(got_path == path, f"expected a visit to {path}, got {got_path}")
@@ -356,6 +376,55 @@ def eid_flow(client: Client, backend: Backend, browser: Browser) -> bool:
     return verdict.passed
 
 
+# -- part 3: an encrypted element check ----------------------------------------------------
+def encrypted_check(endpoint: str) -> bool:
+    print("\n#### Part 3: an element check with field encryption (AES-256-CBC, key wrapped with RSA)")
+    step("1. Backend: a client that encrypts every call's sensitive fields (encrypt=True)")
+    # The emulator's own RSA key pair stands in for Tencent's documented public key.
+    with Client(DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, endpoint=endpoint, region=REGION, timeout=10,
+                encrypt=True, encryption={"rsa_public_key_pem": EMULATOR_RSA_PUBLIC_KEY_PEM}) as client:
+        say(f"IdCardVerification for {mask_name(NAME_2)} / {mask_id(ID_CARD_2)}: IdCard and Name are "
+            f"sent as AES-256-CBC ciphertexts, the AES key wrapped with RSA (one key per request)")
+        result = client.id_card_verify(ID_CARD_2, NAME_2)
+        say(f"answer   {result.status} (Result {result.result}, billed {result.billed}): {result.meaning}")
+        say(f"RequestId {result.request_id}")
+        return result.status == "matched"
+
+
+# -- part 4: a daily identity limit ------------------------------------------------------
+def daily_limit(client: Client) -> bool:
+    print("\n#### Part 4: a daily identity limit (the emulator allows %d checks of one ID number a day)"
+          % ID_LIMIT_PER_DAY)
+    step("1. Backend: client.id_card_verify for the same person, again and again")
+    for i in range(1, ID_LIMIT_PER_DAY + 2):
+        try:
+            result = client.id_card_verify(ID_CARD, NAME)
+        except tcfaceid.RateLimitedError as e:
+            shanghai = datetime.timezone(datetime.timedelta(hours=8))
+            when = datetime.datetime.fromtimestamp(e.retry_at or 0, shanghai)
+            say(f"check #{i}: RateLimitedError — {e.message}")
+            say(f"          retry_at {e.retry_at} = {when:%Y-%m-%d %H:%M} Asia/Shanghai; never retried "
+                f"automatically (it cannot succeed before then), and not billed")
+            return i == ID_LIMIT_PER_DAY + 1
+        say(f"check #{i}: {result.status} (Result {result.result}, billed {result.billed})")
+    return False
+
+
+# -- --click: a verification for a person at a browser --------------------------------------
+def click_through(client: Client, backend: Backend) -> None:
+    print("\n#### Your turn: open the verification page in a browser")
+    session = client.detect_auth(RULE_ID, redirect_url=f"{backend.base_url}/faceid/return?order=C3003")
+    print(f"\n   {session.url}\n")
+    say("choose an outcome on the page; this demo waits (Ctrl-C to stop) and then fetches the result")
+    try:
+        backend.wait_for("/faceid/return", timeout=7200)
+    except KeyboardInterrupt:
+        say("stopped")
+        return
+    verdict = client.detect_result(session)
+    say(f"verdict  {verdict.status} (ErrCode {verdict.code}): {verdict.reason}")
+
+
 # -- main ------------------------------------------------------------------------------
 def main() -> int:
     # Everything here is on 127.0.0.1: keep any configured HTTP proxy out of the way.
@@ -371,6 +440,10 @@ def main() -> int:
                 browser = Browser()
                 saas_ok = saas_flow(client, backend, browser)
                 eid_ok = eid_flow(client, backend, browser)
+                encrypted_ok = encrypted_check(endpoint)
+                limit_ok = daily_limit(client)
+                if "--click" in sys.argv[1:]:
+                    click_through(client, backend)
     except tcfaceid.Error as e:  # every failure of the client: service errors, transport, TLS, ...
         print(f"\ndemo FAILED: {type(e).__name__}: {e}", file=sys.stderr)
         return 1
@@ -380,11 +453,16 @@ def main() -> int:
     except OSError as e:  # includes urllib's URLError / HTTPError
         print(f"\ndemo FAILED: network error: {e}", file=sys.stderr)
         return 1
-    if not (saas_ok and eid_ok):
+    if not (saas_ok and eid_ok and encrypted_ok and limit_ok):
         print(f"\ndemo FAILED: SaaS {'passed' if saas_ok else 'did not pass'}, "
-              f"E-ID {'passed' if eid_ok else 'did not pass'}", file=sys.stderr)
+              f"E-ID {'passed' if eid_ok else 'did not pass'}, "
+              f"encrypted check {'matched' if encrypted_ok else 'did not match'}, "
+              f"daily limit {'reached' if limit_ok else 'not reached as expected'}", file=sys.stderr)
         return 1
-    print("\nDone: both verifications PASSED. The emulator has been stopped.")
+    print("\nDone: both verifications PASSED, the encrypted check matched and the daily limit was "
+          "reported with its reset time. The emulator has been stopped.")
+    print("Next: docs/index.md (the docs), examples/ (a backend, E-ID, C, OpenResty), "
+          "`.venv/bin/python examples/demo.py --click` (try the page yourself).")
     return 0
 
 

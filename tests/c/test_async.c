@@ -116,7 +116,7 @@ TCFT_TEST(async_many_concurrent_calls)
 {
     loop l;
     tcf_multi *m = new_multi(&l, 0);
-    tcf_client *c = emulator_client(KEY, 1);
+    tcf_client *c = emulator_client(KEY, 3); /* a read: retried if a connect fails under load */
     TCFT_CHECK(m != NULL && c != NULL);
     if (m == NULL || c == NULL)
         return;
@@ -226,29 +226,31 @@ TCFT_TEST(async_cancel_deadline_and_free)
     TCFT_CHECK(m != NULL && c != NULL);
     if (m == NULL || c == NULL)
         return;
+    /* both answers take 3 s; the slow op is cancelled, the timed one has a 300 ms deadline (robust
+     * against a loaded machine: nothing here finishes by itself before 3 s but the deadline) */
     TCFT_CHECK(emulator_control("faults",
-                                "{\"kind\": \"latency\", \"seconds\": 1.0, \"count\": 3, "
+                                "{\"kind\": \"latency\", \"seconds\": 3.0, \"count\": 2, "
                                 "\"action\": \"GetLiveCode\"}",
                                 NULL) == 0);
     tcf_op *slow = NULL, *timed = NULL, *left = NULL;
     TCFT_CHECK(tcf_op_start(&slow, m, c, "GetLiveCode", "{}", 2, NULL, NULL, NULL) == 0);
     tcf_retry_options quick = TCF_RETRY_OPTIONS_INIT;
     quick.max_attempts = 1;
-    quick.deadline_ms = 200;
+    quick.deadline_ms = 300;
     tcf_call_options opts = TCF_CALL_OPTIONS_INIT;
     opts.retry = &quick;
     TCFT_CHECK(tcf_op_start(&timed, m, c, "GetLiveCode", "{}", 2, &opts, NULL, NULL) == 0);
     /* let the transfers start, then cancel one mid-flight */
     tcf_op *done[4];
     size_t n = run(&l, m, done, 4, 100);
-    TCFT_CHECK(n == 0 && tcf_multi_running(m) == 2);
+    TCFT_CHECK(!tcf_op_done(slow) && n <= 1);
     tcf_op_cancel(slow);
-    TCFT_CHECK(tcf_op_done(slow) && tcf_multi_running(m) == 1);
+    TCFT_CHECK(tcf_op_done(slow) && tcf_multi_running(m) <= 1);
     tcf_error err;
     tcf_error_clear(&err);
     tcf_response *r = NULL;
     TCFT_CHECK(tcf_op_result(slow, &r, &err) == TCF_ECANCELLED && r == NULL);
-    n = run(&l, m, done, 4, 5000);
+    n += run(&l, m, done + n, 4 - n, 2500);
     TCFT_CHECK(n == 1 && done[0] == timed); /* the cancelled op is not listed */
     tcf_error_clear(&err);
     TCFT_CHECK(tcf_op_result(timed, &r, &err) == TCF_ETIMEOUT);

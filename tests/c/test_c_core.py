@@ -54,7 +54,10 @@ def run(cmd: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]
 
 def check(result: subprocess.CompletedProcess[str], what: str) -> None:
     tail = result.stdout.strip().splitlines()[-1:] if result.stdout.strip() else ["(no output)"]
-    assert result.returncode == 0, f"{what}: exit {result.returncode}\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    # the failed tests with their check lines first (the whole output can be long)
+    failures = [line for line in result.stdout.splitlines() if not line.startswith("ok   ")]
+    assert result.returncode == 0, (f"{what}: exit {result.returncode}\n" + "\n".join(failures[-200:]) +
+                                    f"\n--- stderr ---\n{result.stderr[-6000:]}")
     assert tail[0].endswith(" 0 failed") and not tail[0].startswith("0 passed"), tail[0]
 
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import email.utils
 import json
 import socket
@@ -602,10 +604,13 @@ class Emulator:
     def __init__(self, config: Optional[Config] = None, **overrides: Any) -> None:
         if config is None:
             config = Config(port=0)
-        for key, value in overrides.items():
-            if not hasattr(config, key):
-                raise TypeError(f"unknown emulator option {key!r}")
-            setattr(config, key, value)
+        if overrides:
+            unknown = sorted(k for k in overrides if not hasattr(config, k))
+            if unknown:
+                raise TypeError(f"unknown emulator option {unknown[0]!r}")
+            # through Config again, so that partial dicts (limits, qps) are merged with the defaults
+            # and every value is checked as for Config(...)
+            config = dataclasses.replace(config, **overrides)
         self.config = config
         self.service = Service(config)
         self._server: Optional[EmulatorHTTPServer] = None
