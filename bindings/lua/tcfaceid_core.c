@@ -2122,6 +2122,25 @@ static int core_check_id_card(lua_State *L)
     return check_result(L, tcf_check_id_card(id, today, &err), &err);
 }
 
+/* core.normalize_id_card(id[, today]) -> the number as it is sent (a final x as X) | nil, err */
+static int core_normalize_id_card(lua_State *L)
+{
+    args a;
+    args_init(&a, L, "normalize_id_card");
+    const char *id = get_text(&a, 1, "id", 0);
+    long long today = get_integer(&a, 2, "today", 0, 1);
+    if (a.failed)
+        return args_result(&a);
+    char out[19];
+    tcf_error err;
+    tcf_error_clear(&err);
+    int rc = tcf_normalize_id_card(out, id, today, &err);
+    if (rc != 0)
+        return fail(L, &err, rc);
+    lua_pushstring(L, out);
+    return 1;
+}
+
 static int core_normalize_name(lua_State *L)
 {
     args a;
@@ -3377,6 +3396,7 @@ static const luaL_Reg core_functions[] = {
     {"config", core_config},
     {"client", core_client},
     {"check_id_card", core_check_id_card},
+    {"normalize_id_card", core_normalize_id_card},
     {"normalize_name", core_normalize_name},
     {"check_phone", core_check_phone},
     {"phone_carrier", core_phone_carrier},

@@ -373,20 +373,9 @@ end)
 local usable = core.has_transport and ENDPOINT ~= nil and SECRET_ID ~= nil
 local describe_emulator = usable and describe or pending
 
+local control_at = require("emulator_control")
 local function control(path, body)
-    local cmd
-    if body == nil and path == "stats" then
-        cmd = ("curl -s -S --noproxy '*' '%s/_emulator/%s'"):format(ENDPOINT, path)
-    else
-        local payload = tcfaceid.json_encode(body or {})
-        assert(not payload:find("'", 1, true), "payload with a quote")
-        cmd = ("curl -s -S --noproxy '*' -X POST -H 'Content-Type: application/json' --data '%s' '%s/_emulator/%s'")
-            :format(payload, ENDPOINT, path)
-    end
-    local p = assert(io.popen(cmd, "r"))
-    local out = p:read("*a")
-    p:close()
-    return tcfaceid.json_decode(out)
+    return control_at(ENDPOINT, path, body)
 end
 
 local function new_client(opts)

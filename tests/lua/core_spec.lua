@@ -783,15 +783,9 @@ end)
 
 local describe_client = (core.has_transport and ENDPOINT) and describe or pending
 
+local control_at = require("emulator_control")
 local function control(path, body)
-    local payload = core.json_encode(body or {})
-    assert(not payload:find("'", 1, true))
-    local cmd = ("curl -s -S --noproxy '*' -X POST -H 'Content-Type: application/json' --data '%s' '%s/_emulator/%s'")
-        :format(payload, ENDPOINT, path)
-    local p = assert(io.popen(cmd, "r"))
-    local out = p:read("*a")
-    p:close()
-    return core.json_decode(out)
+    return control_at(ENDPOINT, path, body)
 end
 
 local function new_client(opts)

@@ -89,7 +89,7 @@ def test_busted_specs(variant: str, built: None, emulator: Emulator, tmp_path: P
     assert SPECS, "no tests/lua/*_spec.lua"
     interpreter = need(INTERPRETERS[variant])
     busted = need("busted")
-    cmd = [interpreter, busted, "--lpath=bindings/lua/?.lua;bindings/lua/?/init.lua",
+    cmd = [interpreter, busted, "--lpath=bindings/lua/?.lua;bindings/lua/?/init.lua;tests/lua/?.lua",
            f"--cpath=build/lua/{variant}/?.so", "--output=TAP", *SPECS]
     out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300,
                          env=spec_env(variant, emulator, tmp_path))

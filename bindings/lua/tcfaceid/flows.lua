@@ -690,4 +690,22 @@ function Flows:get_action_sequence(t)
     return core.action_sequence(data)
 end
 
+--- The __index of a client object that keeps its Flows in obj._flows: the client's own methods
+-- (methods[key]) first, then the public methods of the flows, called on them.
+function M.client_index(methods)
+    return function(obj, key)
+        local method = methods[key]
+        if method ~= nil then
+            return method
+        end
+        local f = rawget(obj, "_flows")[key]
+        if type(f) == "function" and key:sub(1, 1) ~= "_" then
+            return function(o, ...)
+                return f(rawget(o, "_flows"), ...)
+            end
+        end
+        return nil
+    end
+end
+
 return M

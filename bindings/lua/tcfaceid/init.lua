@@ -98,15 +98,7 @@ function M.validate_id_card(id, today)
     if today ~= nil and type(today) ~= "number" then
         error("validate_id_card: today must be a number of Unix seconds or nil", 2)
     end
-    local normalised = id
-    if #id == 18 and id:sub(18) == "x" then
-        normalised = id:sub(1, 17) .. "X"
-    end
-    local ok, err = core.check_id_card(normalised, floor(today or core.time()))
-    if not ok then
-        return nil, err
-    end
-    return normalised
+    return core.normalize_id_card(id, floor(today or core.time()))
 end
 
 --- A mobile number checked (11 digits starting with 1): {carrier = "CMCC" | "CUCC" | "CTCC" | nil
@@ -177,19 +169,7 @@ end
 -- The client (libcurl; not in the OpenResty build — use tcfaceid.resty there)
 
 local Client = {}
-Client.__index = function(self, key)
-    local method = Client[key]
-    if method ~= nil then
-        return method
-    end
-    local f = rawget(self, "_flows")[key]
-    if type(f) == "function" and key:sub(1, 1) ~= "_" then
-        return function(obj, ...)
-            return f(rawget(obj, "_flows"), ...)
-        end
-    end
-    return nil
-end
+Client.__index = flows.client_index(Client)
 
 local CLIENT_OPTIONS = {
     secret_id = true, secret_key = true, token = true, region = true, endpoint = true, language = true,

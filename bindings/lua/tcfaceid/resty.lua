@@ -200,19 +200,7 @@ end
 
 local Client = {}
 
-Client.__index = function(obj, key)
-    local method = Client[key]
-    if method ~= nil then
-        return method
-    end
-    local f = rawget(obj, "_flows")[key]
-    if type(f) == "function" and key:sub(1, 1) ~= "_" then
-        return function(o, ...)
-            return f(rawget(o, "_flows"), ...)
-        end
-    end
-    return nil
-end
+Client.__index = flows.client_index(Client)
 
 Client.__tostring = function(obj)
     return "tcfaceid.resty(" .. obj.endpoint_url .. " via " .. obj.location .. ")"
